@@ -35,13 +35,9 @@ pub enum BootLoader {
     QemuPvh,
     /// QEMU `-kernel` on aarch64, entered at the ELF entry with a device tree.
     QemuDeviceTree,
-    /// A Limine-protocol bootloader; its name and version as it reported them.
-    Limine {
-        /// The bootloader's own name (normally "Limine").
-        name: &'static str,
-        /// The bootloader's version string.
-        version: &'static str,
-    },
+    /// A Limine-protocol bootloader (its name and version are in
+    /// [`BootInfo::loader_version`]).
+    Limine,
 }
 
 impl fmt::Display for BootLoader {
@@ -49,9 +45,7 @@ impl fmt::Display for BootLoader {
         match self {
             BootLoader::QemuPvh => formatter.write_str("QEMU direct boot (PVH)"),
             BootLoader::QemuDeviceTree => formatter.write_str("QEMU direct boot (device tree)"),
-            BootLoader::Limine { name, version } => {
-                write!(formatter, "Limine protocol ({name} {version})")
-            }
+            BootLoader::Limine => formatter.write_str("Limine protocol"),
         }
     }
 }
@@ -150,6 +144,9 @@ pub struct FirmwareTables {
 pub struct BootInfo {
     /// Which loader ran.
     pub loader: BootLoader,
+    /// The loader's name and version as it reported them (copied: the loader's memory is
+    /// reused once the kernel runs on its own page tables).
+    pub loader_version: heapless::String<64>,
     /// The physical memory map, sorted by start address.
     pub memory_map: heapless::Vec<MemoryRegion, MAX_MEMORY_REGIONS>,
     /// Memory map entries that did not fit in `memory_map`.
@@ -177,6 +174,7 @@ impl BootInfo {
     pub fn new(loader: BootLoader, direct_map_offset: u64, kernel: KernelImage) -> Self {
         BootInfo {
             loader,
+            loader_version: heapless::String::new(),
             memory_map: heapless::Vec::new(),
             memory_regions_dropped: 0,
             reserved_ranges: heapless::Vec::new(),
