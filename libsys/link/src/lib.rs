@@ -65,6 +65,9 @@ pub fn program() {
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
         println!("cargo:rustc-link-arg-bins=-T{}", script_path.display());
         println!("cargo:rustc-link-arg-bins=--no-pie");
+        // The kernel embeds program images in its own memory; debug sections would only
+        // take space there.
+        println!("cargo:rustc-link-arg-bins=--strip-debug");
     }
     println!("cargo:rerun-if-changed=build.rs");
 }

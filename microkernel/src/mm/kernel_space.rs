@@ -26,8 +26,9 @@ use crate::mm::{PAGE_SIZE, align_down, align_up};
 /// regions).
 const POOL_TABLES: usize = 128;
 
-/// Fewest free frames the kernel needs to run programs.
-pub const MINIMUM_FREE_FRAMES: u64 = 64;
+/// Fewest free frames the kernel needs to run programs (2 MiB: a small program's
+/// segments, its 256 KiB stack and page tables, several times over).
+pub const MINIMUM_FREE_FRAMES: u64 = 512;
 
 /// Lowest physical address the frame allocator hands out (the first MiB holds firmware
 /// data on PCs and is kept for later use by processor start-up code).
