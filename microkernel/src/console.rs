@@ -62,22 +62,24 @@ impl log::Log for KernelLogger {
 static LOGGER: KernelLogger = KernelLogger;
 
 /// Installs the logger with the level named by `level` (`error`, `warn`, `info`, `debug`,
-/// `trace`); an unknown name keeps `info` and is reported.
-pub fn initialize(level: Option<&str>) {
+/// `trace`).
+///
+/// # Errors
+///
+/// An unknown name keeps `info` and is returned, for the caller to report once the banner
+/// is out.
+pub fn initialize<'name>(level: Option<&'name str>) -> Result<(), &'name str> {
     let _ = log::set_logger(&LOGGER);
-    let filter = match level {
-        None | Some("info") => log::LevelFilter::Info,
-        Some("error") => log::LevelFilter::Error,
-        Some("warn") => log::LevelFilter::Warn,
-        Some("debug") => log::LevelFilter::Debug,
-        Some("trace") => log::LevelFilter::Trace,
-        Some(other) => {
-            log::set_max_level(log::LevelFilter::Info);
-            log::warn!("loglevel={other} is not a level (error, warn, info, debug, trace); using info");
-            return;
-        }
+    let (filter, result) = match level {
+        None | Some("info") => (log::LevelFilter::Info, Ok(())),
+        Some("error") => (log::LevelFilter::Error, Ok(())),
+        Some("warn") => (log::LevelFilter::Warn, Ok(())),
+        Some("debug") => (log::LevelFilter::Debug, Ok(())),
+        Some("trace") => (log::LevelFilter::Trace, Ok(())),
+        Some(other) => (log::LevelFilter::Info, Err(other)),
     };
     log::set_max_level(filter);
+    result
 }
 
 /// Writes bytes a program sent with `ConsoleWrite`.

@@ -31,6 +31,7 @@ static CONSOLE_INPUT: spin::Mutex<heapless::Deque<u8, 256>> = spin::Mutex::new(h
 static CURRENT: spin::Mutex<Option<Process>> = spin::Mutex::new(None);
 static RUNNER: spin::Mutex<Runner> = spin::Mutex::new(Runner::new());
 static PANICKING: AtomicBool = AtomicBool::new(false);
+static FATAL_IN_PROGRESS: AtomicBool = AtomicBool::new(false);
 
 /// Most programs one `courier.run=` list may name.
 const MAX_PROGRAMS: usize = 64;
@@ -64,7 +65,7 @@ impl Runner {
 pub fn start(boot: BootInfo) -> ! {
     let boot = BOOT_INFO.call_once(|| boot);
     let command_line = CommandLine::new(boot.command_line.as_str());
-    console::initialize(command_line.get("loglevel"));
+    let log_level = console::initialize(command_line.get("loglevel"));
     console::print(format_args!(
         "\nCourier {} ({}): booted by {}{}{}\n",
         env!("CARGO_PKG_VERSION"),
@@ -73,11 +74,17 @@ pub fn start(boot: BootInfo) -> ! {
         if boot.loader_version.is_empty() { "" } else { ", " },
         boot.loader_version,
     ));
+    if let Err(unknown) = log_level {
+        log::warn!("loglevel={unknown} is not a level (error, warn, info, debug, trace); using info");
+    }
     report_boot_warnings(boot, command_line);
 
     arch::early_initialize();
     if let Err(error) = kernel_space::build(boot) {
         fatal(format_args!("cannot build the kernel page tables: {error}"));
+    }
+    if let Err(error) = arch::kernel_tables_active() {
+        fatal(format_args!("platform setup failed: {error}"));
     }
     let memory_limit = command_line.get("mem").and_then(|text| {
         let size = command_line::parse_size(text);
@@ -320,8 +327,12 @@ pub fn running_description() -> impl fmt::Display {
     Running(CURRENT.try_lock().and_then(|current| current.as_ref().map(|process| (process.id, process.name))))
 }
 
-/// Prints a fatal error and stops the machine with a failure status.
+/// Prints a fatal error and stops the machine with a failure status. A fault while
+/// printing it (a broken console, say) stops the machine without a second attempt.
 pub fn fatal(arguments: fmt::Arguments<'_>) -> ! {
+    if FATAL_IN_PROGRESS.swap(true, Ordering::SeqCst) {
+        arch::power_off(false);
+    }
     console::emergency_write(format_args!("\n[  FATAL ] {arguments}\n[  FATAL ] stopping\n"));
     arch::power_off(false)
 }

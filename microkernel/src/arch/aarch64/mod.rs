@@ -81,6 +81,22 @@ pub fn console_read_byte() -> Option<u8> {
 /// Processor setup before the kernel builds its page tables (nothing on aarch64).
 pub fn early_initialize() {}
 
+/// Called as soon as the kernel's own page tables are active: maps the console UART as
+/// device memory and moves the driver there (the loader's mapping is gone).
+///
+/// # Errors
+///
+/// A message when the UART cannot be mapped.
+pub fn kernel_tables_active() -> Result<(), &'static str> {
+    let uart = console::physical_base();
+    if uart != 0 {
+        let mapped = kernel_space::map_physical(uart, 0x1000, Caching::Device)
+            .map_err(|_| "cannot map the console UART")?;
+        console::relocate(mapped);
+    }
+    Ok(())
+}
+
 /// The processor, for the boot banner.
 pub fn processor_description() -> impl fmt::Display {
     cpu::description()
@@ -122,12 +138,6 @@ pub fn initialize(boot: &BootInfo) -> Result<Platform, &'static str> {
     let blob = unsafe { core::slice::from_raw_parts(pointer, size) };
     let tree = DeviceTree::parse(blob).map_err(|_| "the device tree is corrupt")?;
 
-    let uart = console::physical_base();
-    if uart != 0 {
-        let mapped = kernel_space::map_physical(uart, 0x1000, Caching::Device)
-            .map_err(|_| "cannot map the console UART")?;
-        console::relocate(mapped);
-    }
     power::set_psci_method(tree.psci_method());
     let controller = gic::initialize(&tree)?;
     let timer_intid = tree

@@ -57,6 +57,16 @@ pub fn early_initialize() {
     cpu::enable_features(&cpu::features());
 }
 
+/// Called as soon as the kernel's own page tables are active (nothing to move on x86_64:
+/// the console uses I/O ports).
+///
+/// # Errors
+///
+/// Never on x86_64.
+pub fn kernel_tables_active() -> Result<(), &'static str> {
+    Ok(())
+}
+
 /// The processor, for the boot banner.
 pub fn processor_description() -> impl fmt::Display {
     cpu::description()

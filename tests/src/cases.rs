@@ -1,0 +1,324 @@
+//! The QEMU test cases: each boots a kernel with a command line (and sometimes a machine
+//! variant or console input) and checks the kernel's verdict and its serial log.
+//!
+//! A case passes when QEMU powered off with the expected verdict (success or failure),
+//! every expected text appeared in order, no rejected text appeared, and any extra check
+//! on the log passed. Every case has a deadline.
+
+use std::time::Duration;
+
+use crate::arch::Arch;
+use crate::qemu::{Interaction, Machine};
+
+/// The verdict the kernel must report when it powers off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Everything ran as expected.
+    Success,
+    /// The kernel reported a failure (a fault, a panic, a program that could not start).
+    Failure,
+}
+
+/// How a case boots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootPath {
+    /// QEMU direct boot.
+    Direct,
+    /// UEFI firmware and Limine.
+    Limine,
+}
+
+/// One QEMU test.
+#[derive(Clone)]
+pub struct Case {
+    /// `arch/name`, for reports and `--filter`.
+    pub name: String,
+    /// The machine.
+    pub machine: Machine,
+    /// How it boots.
+    pub boot: BootPath,
+    /// The kernel command line.
+    pub command_line: String,
+    /// Console input to type.
+    pub interaction: Option<Interaction>,
+    /// Deadline.
+    pub timeout: Duration,
+    /// The verdict expected.
+    pub verdict: Verdict,
+    /// Texts that must appear, in this order.
+    pub expect: Vec<String>,
+    /// Texts that must not appear.
+    pub reject: Vec<String>,
+    /// An extra check of the log.
+    pub check: Option<fn(&str) -> Result<(), String>>,
+}
+
+impl Case {
+    fn new(arch: Arch, name: &str, command_line: &str, verdict: Verdict, expect: &[&str]) -> Self {
+        Case {
+            name: format!("{arch}/{name}"),
+            machine: Machine::new(arch),
+            boot: BootPath::Direct,
+            command_line: command_line.to_string(),
+            interaction: None,
+            timeout: Duration::from_secs(60),
+            verdict,
+            expect: expect.iter().map(|text| (*text).to_string()).collect(),
+            reject: Vec::new(),
+            check: None,
+        }
+    }
+
+    fn rejecting(mut self, texts: &[&str]) -> Self {
+        self.reject.extend(texts.iter().map(|text| (*text).to_string()));
+        self
+    }
+
+    fn checking(mut self, check: fn(&str) -> Result<(), String>) -> Self {
+        self.check = Some(check);
+        self
+    }
+
+    /// Judges a finished run. `verdict` is the kernel's reported verdict (`None` when QEMU
+    /// did not power off cleanly).
+    pub fn judge(&self, log: &str, verdict: Option<bool>, timed_out: bool) -> Result<(), String> {
+        if timed_out {
+            return Err(format!("no power-off within {} s", self.timeout.as_secs()));
+        }
+        let expected = self.verdict == Verdict::Success;
+        match verdict {
+            None => return Err("QEMU did not power off through the kernel (crash or bad exit)".into()),
+            Some(reported) if reported != expected => {
+                return Err(format!(
+                    "the kernel reported {} but the case expects {}",
+                    if reported { "success" } else { "failure" },
+                    if expected { "success" } else { "failure" }
+                ));
+            }
+            Some(_) => {}
+        }
+        let mut position = 0;
+        for text in &self.expect {
+            match log[position..].find(text.as_str()) {
+                Some(found) => position += found + text.len(),
+                None if log.contains(text.as_str()) => return Err(format!("{text:?} appeared out of order")),
+                None => return Err(format!("{text:?} not in the log")),
+            }
+        }
+        for text in &self.reject {
+            if log.contains(text.as_str()) {
+                return Err(format!("{text:?} appeared in the log"));
+            }
+        }
+        match self.check {
+            Some(check) => check(log),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Reads the timer self-test line and checks the timer fired at least 90% of the expected
+/// number of times over at least 500 ms.
+pub fn check_timer(log: &str) -> Result<(), String> {
+    let line = log.lines().find(|line| line.contains("selftest timer:")).ok_or("no timer self-test line")?;
+    let numbers: Vec<u64> = line
+        .split(|character: char| !character.is_ascii_digit())
+        .filter(|part| !part.is_empty())
+        .filter_map(|part| part.parse().ok())
+        .collect();
+    // "[ s.us] selftest timer: T timer interrupts in M ms at H Hz (expected E)"
+    let [.., ticks, milliseconds, hertz, _expected] = numbers[..] else {
+        return Err(format!("cannot read the timer line: {line}"));
+    };
+    if milliseconds < 500 {
+        return Err(format!("the timer test ran only {milliseconds} ms"));
+    }
+    let minimum = hertz * milliseconds * 9 / 10_000;
+    if ticks < minimum {
+        return Err(format!("{ticks} timer interrupts in {milliseconds} ms at {hertz} Hz; need at least {minimum}"));
+    }
+    Ok(())
+}
+
+/// Every test program that ends on its own (used by the no-leak case).
+const ALL_PROGRAMS: &str = "hello,syscall-errors,page-fault,write-read-only,jump-to-kernel,\
+                            privileged-instruction,stack-overflow,panic,hello";
+
+fn after_fault(fault: &'static str) -> [&'static str; 3] {
+    [fault, "killed by SIGSEGV", "process 2 (hello): exited with status 42"]
+}
+
+/// The cases for `arch`, including machine variants and, when `limine` is true, the
+/// Limine boot.
+pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
+    use Verdict::{Failure, Success};
+    let mut cases = vec![
+        Case::new(arch, "boot-banner", "", Success, &[
+            "Courier",
+            "booted by QEMU direct boot",
+            &format!("Courier on {arch}:"),
+            "MiB RAM",
+            "processor",
+            "banner reached at counter",
+            "all programs finished",
+        ]),
+        Case::new(arch, "timer", "courier.selftest=timer", Success, &["selftest timer:", "passed"])
+            .checking(check_timer),
+        Case::new(arch, "hello", "courier.run=hello", Success, &[
+            "process 1 (hello): started",
+            "hello from user mode",
+            "process 1 (hello): exited with status 42",
+        ]),
+        Case::new(arch, "syscall-errors", "courier.run=syscall-errors", Success, &[
+            "syscall-errors: 7 passed, 0 failed",
+            "process 1 (syscall-errors): exited with status 0",
+        ]),
+        Case::new(arch, "page-fault", "courier.run=page-fault,hello", Success, &after_fault(
+            "process 1 (page-fault): page fault: read of unmapped address 0xdeadb000, at instruction 0x",
+        )),
+        Case::new(arch, "write-read-only", "courier.run=write-read-only,hello", Success, &after_fault(
+            "page fault: write to read-only page at 0x40",
+        )),
+        Case::new(arch, "jump-to-kernel", "courier.run=jump-to-kernel,hello", Success, &after_fault(
+            "page fault: instruction fetch of kernel memory at 0xffffffff80200000",
+        )),
+        Case::new(arch, "privileged-instruction", "courier.run=privileged-instruction,hello", Success, &after_fault(
+            "process 1 (privileged-instruction): privileged instruction",
+        )),
+        Case::new(arch, "stack-overflow", "courier.run=stack-overflow,hello", Success, &after_fault(
+            "page fault: stack overflow (access to the stack guard page",
+        )),
+        Case::new(arch, "program-panic", "courier.run=panic,hello", Success, &[
+            "program panicked",
+            "deliberate panic in a user program",
+            "process 1 (panic): exited with status 101",
+            "process 2 (hello): exited with status 42",
+        ]),
+        Case::new(arch, "missing-image", "courier.run=no-such-program,hello", Failure, &[
+            "cannot run program \"no-such-program\": no program image with that name",
+            "process 2 (hello): exited with status 42",
+            "1 not started",
+        ]),
+        Case::new(arch, "corrupt-image", "courier.run=corrupt-elf,not-elf,hello", Failure, &[
+            "cannot run program \"corrupt-elf\": the program image is invalid:",
+            "cannot run program \"not-elf\": the program image is invalid: not a valid ELF file (bad magic number)",
+            "process 3 (hello): exited with status 42",
+            "2 not started",
+        ]),
+        Case::new(arch, "no-usable-memory", "mem=2M courier.run=hello", Failure, &[
+            "memory: no usable memory region past the kernel",
+            "FATAL ] stopping",
+        ])
+        .rejecting(&["hello from user mode"]),
+        Case::new(arch, "kernel-fault", "courier.selftest=kernel-fault", Failure, &[
+            "KERNEL FAULT",
+            "accessing 0xffffff7fdeadb000",
+            "running: kernel (no process)",
+            "FATAL ] stopping",
+        ]),
+        Case::new(arch, "kernel-panic", "courier.selftest=panic", Failure, &[
+            "KERNEL PANIC: panicked at microkernel/src/selftest.rs",
+            "deliberate kernel panic",
+            "FATAL ] stopping",
+        ]),
+        Case::new(arch, "bad-parameters", "courier.timer_hz=5 loglevel=loud mem=lots bogus courier.run=hello", Success, &[
+            "loglevel=loud is not a level",
+            "unknown kernel parameter \"bogus\" ignored",
+            "mem=lots is not a size",
+            "courier.timer_hz must be 10 to 1000",
+            "process 1 (hello): exited with status 42",
+        ]),
+        Case::new(arch, "all-programs-no-leak", &format!("courier.run={ALL_PROGRAMS}"), Success, &[
+            "all programs finished: 4 exited, 5 killed by faults, 0 not started; free frames",
+        ])
+        .rejecting(&["LEAK"]),
+    ];
+    let mut console = Case::new(arch, "console-input", "courier.selftest=console-input", Success, &[
+        "received \"courier\" (7 bytes) through",
+        "passed",
+    ]);
+    console.interaction = Some(Interaction { after: "type a line".into(), input: "courier\r".into() });
+    cases.push(console);
+
+    // Machine variants: the banner, the timer and a program on each.
+    let variants: &[(&str, &str, u8, bool)] = match arch {
+        Arch::X86_64 => &[("qemu64", "qemu64", 0, false)],
+        Arch::Aarch64 => &[
+            ("cortex-a53-gicv2", "cortex-a53", 2, false),
+            ("cortex-a53-gicv3", "cortex-a53", 3, false),
+            ("cortex-a72-gicv2", "cortex-a72", 2, false),
+            ("max-gicv2", "max", 2, false),
+            ("max-gicv3", "max", 3, false),
+            ("cortex-a72-el2-entry", "cortex-a72", 3, true),
+        ],
+    };
+    for &(name, cpu, gic, el2) in variants {
+        let mut case = Case::new(arch, &format!("machine-{name}"), "courier.selftest=timer courier.run=hello", Success, &[
+            &format!("Courier on {arch}:"),
+            "selftest timer:",
+            "hello from user mode",
+            "process 1 (hello): exited with status 42",
+        ])
+        .checking(check_timer);
+        case.machine.cpu = cpu.to_string();
+        if gic != 0 {
+            case.machine.gic_version = gic;
+        }
+        case.machine.virtualization = el2;
+        cases.push(case);
+    }
+
+    if limine {
+        let mut case = Case::new(arch, "limine-uefi", "courier.selftest=timer courier.run=hello", Success, &[
+            "booted by Limine protocol",
+            &format!("Courier on {arch}:"),
+            "selftest timer:",
+            "hello from user mode",
+            "process 1 (hello): exited with status 42",
+        ])
+        .checking(check_timer);
+        case.boot = BootPath::Limine;
+        case.timeout = Duration::from_secs(180);
+        cases.push(case);
+    }
+    cases
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case() -> Case {
+        Case::new(Arch::X86_64, "t", "", Verdict::Success, &["one", "two"]).rejecting(&["bad"])
+    }
+
+    #[test]
+    fn judging_checks_verdict_order_and_rejections() {
+        assert!(case().judge("one two", Some(true), false).is_ok());
+        assert!(case().judge("one two", Some(false), false).unwrap_err().contains("failure"));
+        assert!(case().judge("one two", None, false).is_err());
+        assert!(case().judge("one two", Some(true), true).unwrap_err().contains("no power-off"));
+        assert!(case().judge("two one", Some(true), false).unwrap_err().contains("out of order"));
+        assert!(case().judge("one", Some(true), false).unwrap_err().contains("not in the log"));
+        assert!(case().judge("one two bad", Some(true), false).unwrap_err().contains("appeared"));
+    }
+
+    #[test]
+    fn timer_check_reads_the_self_test_line() {
+        let good = "[    0.5] selftest timer: 50 timer interrupts in 503 ms at 100 Hz (expected 50): passed";
+        assert!(check_timer(good).is_ok());
+        let few = "[    0.5] selftest timer: 3 timer interrupts in 503 ms at 100 Hz (expected 50): FAILED";
+        assert!(check_timer(few).is_err());
+        assert!(check_timer("nothing").is_err());
+    }
+
+    #[test]
+    fn every_architecture_has_the_required_cases() {
+        for arch in Arch::ALL {
+            let names: Vec<String> = cases(arch, false).into_iter().map(|case| case.name).collect();
+            for required in ["timer", "hello", "page-fault", "kernel-fault", "no-usable-memory", "corrupt-image"] {
+                assert!(names.contains(&format!("{arch}/{required}")), "{arch} lacks {required}");
+            }
+        }
+    }
+}
