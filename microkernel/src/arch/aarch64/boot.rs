@@ -62,6 +62,7 @@ core::arch::global_asm!(
     "    eret",
     ".Lat_el1:",
     "    msr daifset, #0xf",
+    "    msr spsel, #1",
     // Zero .bss (addresses from adrp are physical here: the MMU is off).
     "    adrp x1, __bss_start",
     "    add x1, x1, :lo12:__bss_start",
@@ -150,6 +151,8 @@ core::arch::global_asm!(
     ".global limine_entry",
     "limine_entry:",
     "    msr daifset, #0xf",
+    // Limine may enter with SP_EL0 selected; the kernel runs on SP_EL1.
+    "    msr spsel, #1",
     "    adrp x1, __kernel_stack_top",
     "    add x1, x1, :lo12:__kernel_stack_top",
     "    mov sp, x1",
