@@ -27,7 +27,8 @@ static TIMER_TICKS: AtomicU64 = AtomicU64::new(0);
 static TIMER_FREQUENCY: AtomicU32 = AtomicU32::new(DEFAULT_TIMER_FREQUENCY);
 static KERNEL_ENTRIES: AtomicU64 = AtomicU64::new(0);
 static CONSOLE_INTERRUPTS: AtomicU64 = AtomicU64::new(0);
-static CONSOLE_INPUT: spin::Mutex<heapless::Deque<u8, 256>> = spin::Mutex::new(heapless::Deque::new());
+static CONSOLE_INPUT: spin::Mutex<heapless::Deque<u8, 256>> =
+    spin::Mutex::new(heapless::Deque::new());
 static CURRENT: spin::Mutex<Option<Process>> = spin::Mutex::new(None);
 static RUNNER: spin::Mutex<Runner> = spin::Mutex::new(Runner::new());
 static PANICKING: AtomicBool = AtomicBool::new(false);
@@ -75,7 +76,9 @@ pub fn start(boot: BootInfo) -> ! {
         boot.loader_version,
     ));
     if let Err(unknown) = log_level {
-        log::warn!("loglevel={unknown} is not a level (error, warn, info, debug, trace); using info");
+        log::warn!(
+            "loglevel={unknown} is not a level (error, warn, info, debug, trace); using info"
+        );
     }
     report_boot_warnings(boot, command_line);
 
@@ -152,10 +155,16 @@ pub fn start(boot: BootInfo) -> ! {
 
 fn report_boot_warnings(boot: &BootInfo, command_line: CommandLine<'_>) {
     if boot.command_line_truncated {
-        log::warn!("the command line is longer than {} bytes and was cut", crate::boot::MAX_COMMAND_LINE);
+        log::warn!(
+            "the command line is longer than {} bytes and was cut",
+            crate::boot::MAX_COMMAND_LINE
+        );
     }
     if boot.memory_regions_dropped > 0 {
-        log::warn!("{} memory map entries did not fit and are ignored", boot.memory_regions_dropped);
+        log::warn!(
+            "{} memory map entries did not fit and are ignored",
+            boot.memory_regions_dropped
+        );
     }
     for parameter in command_line.parameters() {
         if !command_line::KNOWN_PARAMETERS.contains(&parameter.key) {
@@ -253,7 +262,11 @@ pub fn user_fault(fault: &UserFault) -> ! {
             fault.instruction_pointer,
             process.context
         );
-        log::error!("process {} ({}): killed by {signal} (signal {number})", process.id, process.name);
+        log::error!(
+            "process {} ({}): killed by {signal} (signal {number})",
+            process.id,
+            process.name
+        );
         drop(process);
         RUNNER.lock().faulted += 1;
     }
@@ -324,7 +337,11 @@ pub fn running_description() -> impl fmt::Display {
             }
         }
     }
-    Running(CURRENT.try_lock().and_then(|current| current.as_ref().map(|process| (process.id, process.name))))
+    Running(
+        CURRENT
+            .try_lock()
+            .and_then(|current| current.as_ref().map(|process| (process.id, process.name))),
+    )
 }
 
 /// Prints a fatal error and stops the machine with a failure status. A fault while

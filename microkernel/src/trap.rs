@@ -90,10 +90,12 @@ impl fmt::Display for UserFault {
         let in_kernel = address >= USER_SPACE_END as u64;
         let guard_page = (STACK_BOTTOM - PAGE_SIZE) as u64..STACK_BOTTOM as u64;
         match self.kind {
-            FaultKind::NotMapped(access) | FaultKind::ProtectionViolation(access)
-                if in_kernel =>
-            {
-                write!(formatter, "page fault: {} of kernel memory at {address:#x}", access.describe())
+            FaultKind::NotMapped(access) | FaultKind::ProtectionViolation(access) if in_kernel => {
+                write!(
+                    formatter,
+                    "page fault: {} of kernel memory at {address:#x}",
+                    access.describe()
+                )
             }
             FaultKind::NotMapped(_) if guard_page.contains(&address) => write!(
                 formatter,

@@ -87,7 +87,9 @@ impl Case {
         }
         let expected = self.verdict == Verdict::Success;
         match verdict {
-            None => return Err("QEMU did not power off through the kernel (crash or bad exit)".into()),
+            None => {
+                return Err("QEMU did not power off through the kernel (crash or bad exit)".into());
+            }
             Some(reported) if reported != expected => {
                 return Err(format!(
                     "the kernel reported {} but the case expects {}",
@@ -101,7 +103,9 @@ impl Case {
         for text in &self.expect {
             match log[position..].find(text.as_str()) {
                 Some(found) => position += found + text.len(),
-                None if log.contains(text.as_str()) => return Err(format!("{text:?} appeared out of order")),
+                None if log.contains(text.as_str()) => {
+                    return Err(format!("{text:?} appeared out of order"));
+                }
                 None => return Err(format!("{text:?} not in the log")),
             }
         }
@@ -120,7 +124,10 @@ impl Case {
 /// Reads the timer self-test line and checks the timer fired at least 90% of the expected
 /// number of times over at least 500 ms.
 pub fn check_timer(log: &str) -> Result<(), String> {
-    let line = log.lines().find(|line| line.contains("selftest timer:")).ok_or("no timer self-test line")?;
+    let line = log
+        .lines()
+        .find(|line| line.contains("selftest timer:"))
+        .ok_or("no timer self-test line")?;
     let numbers: Vec<u64> = line
         .split(|character: char| !character.is_ascii_digit())
         .filter(|part| !part.is_empty())
@@ -135,7 +142,9 @@ pub fn check_timer(log: &str) -> Result<(), String> {
     }
     let minimum = hertz * milliseconds * 9 / 10_000;
     if ticks < minimum {
-        return Err(format!("{ticks} timer interrupts in {milliseconds} ms at {hertz} Hz; need at least {minimum}"));
+        return Err(format!(
+            "{ticks} timer interrupts in {milliseconds} ms at {hertz} Hz; need at least {minimum}"
+        ));
     }
     Ok(())
 }
@@ -153,91 +162,178 @@ fn after_fault(fault: &'static str) -> [&'static str; 3] {
 pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
     use Verdict::{Failure, Success};
     let mut cases = vec![
-        Case::new(arch, "boot-banner", "", Success, &[
-            "Courier",
-            "booted by QEMU direct boot",
-            &format!("Courier on {arch}:"),
-            "MiB RAM",
-            "processor",
-            "banner reached at counter",
-            "all programs finished",
-        ]),
+        Case::new(
+            arch,
+            "boot-banner",
+            "",
+            Success,
+            &[
+                "Courier",
+                "booted by QEMU direct boot",
+                &format!("Courier on {arch}:"),
+                "MiB RAM",
+                "processor",
+                "banner reached at counter",
+                "all programs finished",
+            ],
+        ),
         Case::new(arch, "timer", "courier.selftest=timer", Success, &["selftest timer:", "passed"])
             .checking(check_timer),
-        Case::new(arch, "hello", "courier.run=hello", Success, &[
-            "process 1 (hello): started",
-            "hello from user mode",
-            "process 1 (hello): exited with status 42",
-        ]),
-        Case::new(arch, "syscall-errors", "courier.run=syscall-errors", Success, &[
-            "syscall-errors: 7 passed, 0 failed",
-            "process 1 (syscall-errors): exited with status 0",
-        ]),
-        Case::new(arch, "page-fault", "courier.run=page-fault,hello", Success, &after_fault(
-            "process 1 (page-fault): page fault: read of unmapped address 0xdeadb000, at instruction 0x",
-        )),
-        Case::new(arch, "write-read-only", "courier.run=write-read-only,hello", Success, &after_fault(
-            "page fault: write to read-only page at 0x40",
-        )),
-        Case::new(arch, "jump-to-kernel", "courier.run=jump-to-kernel,hello", Success, &after_fault(
-            "page fault: instruction fetch of kernel memory at 0xffffffff80200000",
-        )),
-        Case::new(arch, "privileged-instruction", "courier.run=privileged-instruction,hello", Success, &after_fault(
-            "process 1 (privileged-instruction): privileged instruction",
-        )),
-        Case::new(arch, "stack-overflow", "courier.run=stack-overflow,hello", Success, &after_fault(
-            "page fault: stack overflow (access to the stack guard page",
-        )),
-        Case::new(arch, "program-panic", "courier.run=panic,hello", Success, &[
-            "program panicked",
-            "deliberate panic in a user program",
-            "process 1 (panic): exited with status 101",
-            "process 2 (hello): exited with status 42",
-        ]),
-        Case::new(arch, "missing-image", "courier.run=no-such-program,hello", Failure, &[
-            "cannot run program \"no-such-program\": no program image with that name",
-            "process 2 (hello): exited with status 42",
-            "1 not started",
-        ]),
-        Case::new(arch, "corrupt-image", "courier.run=corrupt-elf,not-elf,hello", Failure, &[
-            "cannot run program \"corrupt-elf\": the program image is invalid:",
-            "cannot run program \"not-elf\": the program image is invalid: not a valid ELF file (bad magic number)",
-            "process 3 (hello): exited with status 42",
-            "2 not started",
-        ]),
-        Case::new(arch, "no-usable-memory", "mem=2M courier.run=hello", Failure, &[
-            "memory: no usable memory region past the kernel",
-            "FATAL ] stopping",
-        ])
+        Case::new(
+            arch,
+            "hello",
+            "courier.run=hello",
+            Success,
+            &[
+                "process 1 (hello): started",
+                "hello from user mode",
+                "process 1 (hello): exited with status 42",
+            ],
+        ),
+        Case::new(
+            arch,
+            "syscall-errors",
+            "courier.run=syscall-errors",
+            Success,
+            &[
+                "syscall-errors: 7 passed, 0 failed",
+                "process 1 (syscall-errors): exited with status 0",
+            ],
+        ),
+        Case::new(
+            arch,
+            "page-fault",
+            "courier.run=page-fault,hello",
+            Success,
+            &after_fault(
+                "process 1 (page-fault): page fault: read of unmapped address 0xdeadb000, at instruction 0x",
+            ),
+        ),
+        Case::new(
+            arch,
+            "write-read-only",
+            "courier.run=write-read-only,hello",
+            Success,
+            &after_fault("page fault: write to read-only page at 0x40"),
+        ),
+        Case::new(
+            arch,
+            "jump-to-kernel",
+            "courier.run=jump-to-kernel,hello",
+            Success,
+            &after_fault("page fault: instruction fetch of kernel memory at 0xffffffff80200000"),
+        ),
+        Case::new(
+            arch,
+            "privileged-instruction",
+            "courier.run=privileged-instruction,hello",
+            Success,
+            &after_fault("process 1 (privileged-instruction): privileged instruction"),
+        ),
+        Case::new(
+            arch,
+            "stack-overflow",
+            "courier.run=stack-overflow,hello",
+            Success,
+            &after_fault("page fault: stack overflow (access to the stack guard page"),
+        ),
+        Case::new(
+            arch,
+            "program-panic",
+            "courier.run=panic,hello",
+            Success,
+            &[
+                "program panicked",
+                "deliberate panic in a user program",
+                "process 1 (panic): exited with status 101",
+                "process 2 (hello): exited with status 42",
+            ],
+        ),
+        Case::new(
+            arch,
+            "missing-image",
+            "courier.run=no-such-program,hello",
+            Failure,
+            &[
+                "cannot run program \"no-such-program\": no program image with that name",
+                "process 2 (hello): exited with status 42",
+                "1 not started",
+            ],
+        ),
+        Case::new(
+            arch,
+            "corrupt-image",
+            "courier.run=corrupt-elf,not-elf,hello",
+            Failure,
+            &[
+                "cannot run program \"corrupt-elf\": the program image is invalid:",
+                "cannot run program \"not-elf\": the program image is invalid: not a valid ELF file (bad magic number)",
+                "process 3 (hello): exited with status 42",
+                "2 not started",
+            ],
+        ),
+        Case::new(
+            arch,
+            "no-usable-memory",
+            "mem=2M courier.run=hello",
+            Failure,
+            &["memory: no usable memory region past the kernel", "FATAL ] stopping"],
+        )
         .rejecting(&["hello from user mode"]),
-        Case::new(arch, "kernel-fault", "courier.selftest=kernel-fault", Failure, &[
-            "KERNEL FAULT",
-            "accessing 0xffffff7fdeadb000",
-            "running: kernel (no process)",
-            "FATAL ] stopping",
-        ]),
-        Case::new(arch, "kernel-panic", "courier.selftest=panic", Failure, &[
-            "KERNEL PANIC: panicked at microkernel/src/selftest.rs",
-            "deliberate kernel panic",
-            "FATAL ] stopping",
-        ]),
-        Case::new(arch, "bad-parameters", "courier.timer_hz=5 loglevel=loud mem=lots bogus courier.run=hello", Success, &[
-            "loglevel=loud is not a level",
-            "unknown kernel parameter \"bogus\" ignored",
-            "mem=lots is not a size",
-            "courier.timer_hz must be 10 to 1000",
-            "process 1 (hello): exited with status 42",
-        ]),
-        Case::new(arch, "all-programs-no-leak", &format!("courier.run={ALL_PROGRAMS}"), Success, &[
-            "all programs finished: 4 exited, 5 killed by faults, 0 not started; free frames",
-        ])
+        Case::new(
+            arch,
+            "kernel-fault",
+            "courier.selftest=kernel-fault",
+            Failure,
+            &[
+                "KERNEL FAULT",
+                "accessing 0xffffff7fdeadb000",
+                "running: kernel (no process)",
+                "FATAL ] stopping",
+            ],
+        ),
+        Case::new(
+            arch,
+            "kernel-panic",
+            "courier.selftest=panic",
+            Failure,
+            &[
+                "KERNEL PANIC: panicked at microkernel/src/selftest.rs",
+                "deliberate kernel panic",
+                "FATAL ] stopping",
+            ],
+        ),
+        Case::new(
+            arch,
+            "bad-parameters",
+            "courier.timer_hz=5 loglevel=loud mem=lots bogus courier.run=hello",
+            Success,
+            &[
+                "loglevel=loud is not a level",
+                "unknown kernel parameter \"bogus\" ignored",
+                "mem=lots is not a size",
+                "courier.timer_hz must be 10 to 1000",
+                "process 1 (hello): exited with status 42",
+            ],
+        ),
+        Case::new(
+            arch,
+            "all-programs-no-leak",
+            &format!("courier.run={ALL_PROGRAMS}"),
+            Success,
+            &["all programs finished: 4 exited, 5 killed by faults, 0 not started; free frames"],
+        )
         .rejecting(&["LEAK"]),
     ];
-    let mut console = Case::new(arch, "console-input", "courier.selftest=console-input", Success, &[
-        "received \"courier\" (7 bytes) through",
-        "passed",
-    ]);
-    console.interaction = Some(Interaction { after: "type a line".into(), input: "courier\r".into() });
+    let mut console = Case::new(
+        arch,
+        "console-input",
+        "courier.selftest=console-input",
+        Success,
+        &["received \"courier\" (7 bytes) through", "passed"],
+    );
+    console.interaction =
+        Some(Interaction { after: "type a line".into(), input: "courier\r".into() });
     cases.push(console);
 
     // Machine variants: the banner, the timer and a program on each.
@@ -253,12 +349,18 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
         ],
     };
     for &(name, cpu, gic, el2) in variants {
-        let mut case = Case::new(arch, &format!("machine-{name}"), "courier.selftest=timer courier.run=hello", Success, &[
-            &format!("Courier on {arch}:"),
-            "selftest timer:",
-            "hello from user mode",
-            "process 1 (hello): exited with status 42",
-        ])
+        let mut case = Case::new(
+            arch,
+            &format!("machine-{name}"),
+            "courier.selftest=timer courier.run=hello",
+            Success,
+            &[
+                &format!("Courier on {arch}:"),
+                "selftest timer:",
+                "hello from user mode",
+                "process 1 (hello): exited with status 42",
+            ],
+        )
         .checking(check_timer);
         case.machine.cpu = cpu.to_string();
         if gic != 0 {
@@ -269,13 +371,19 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
     }
 
     if limine {
-        let mut case = Case::new(arch, "limine-uefi", "courier.selftest=timer courier.run=hello", Success, &[
-            "booted by Limine protocol",
-            &format!("Courier on {arch}:"),
-            "selftest timer:",
-            "hello from user mode",
-            "process 1 (hello): exited with status 42",
-        ])
+        let mut case = Case::new(
+            arch,
+            "limine-uefi",
+            "courier.selftest=timer courier.run=hello",
+            Success,
+            &[
+                "booted by Limine protocol",
+                &format!("Courier on {arch}:"),
+                "selftest timer:",
+                "hello from user mode",
+                "process 1 (hello): exited with status 42",
+            ],
+        )
         .checking(check_timer);
         case.boot = BootPath::Limine;
         case.timeout = Duration::from_secs(180);
@@ -316,7 +424,14 @@ mod tests {
     fn every_architecture_has_the_required_cases() {
         for arch in Arch::ALL {
             let names: Vec<String> = cases(arch, false).into_iter().map(|case| case.name).collect();
-            for required in ["timer", "hello", "page-fault", "kernel-fault", "no-usable-memory", "corrupt-image"] {
+            for required in [
+                "timer",
+                "hello",
+                "page-fault",
+                "kernel-fault",
+                "no-usable-memory",
+                "corrupt-image",
+            ] {
                 assert!(names.contains(&format!("{arch}/{required}")), "{arch} lacks {required}");
             }
         }

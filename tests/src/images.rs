@@ -42,7 +42,10 @@ fn program_packages() -> Result<Vec<String>, String> {
     for package in metadata["packages"].as_array().into_iter().flatten() {
         let manifest = Path::new(package["manifest_path"].as_str().unwrap_or_default());
         let relative = manifest.strip_prefix(&root).unwrap_or(manifest);
-        let first = relative.components().next().map(|part| part.as_os_str().to_string_lossy().into_owned());
+        let first = relative
+            .components()
+            .next()
+            .map(|part| part.as_os_str().to_string_lossy().into_owned());
         if matches!(first.as_deref(), Some("user" | "servers"))
             && let Some(name) = package["name"].as_str()
         {
@@ -55,7 +58,10 @@ fn program_packages() -> Result<Vec<String>, String> {
 
 /// Runs `cargo build` with `arguments` and returns the executables it produced, as
 /// `(binary name, path)`.
-fn cargo_build(arguments: &[&str], environment: &[(&str, String)]) -> Result<Vec<(String, PathBuf)>, String> {
+fn cargo_build(
+    arguments: &[&str],
+    environment: &[(&str, String)],
+) -> Result<Vec<(String, PathBuf)>, String> {
     let mut command = Command::new(cargo());
     command
         .arg("build")
@@ -95,7 +101,8 @@ fn broken_samples(arch: Arch, a_program: &Path) -> Result<Vec<(String, PathBuf)>
     // The ELF header survives but the program headers it points at do not.
     fs::write(&truncated, &bytes[..bytes.len().min(80)]).map_err(|error| error.to_string())?;
     let text = directory.join("not-elf");
-    fs::write(&text, b"This is a text file, not a program.\n").map_err(|error| error.to_string())?;
+    fs::write(&text, b"This is a text file, not a program.\n")
+        .map_err(|error| error.to_string())?;
     Ok(vec![("corrupt-elf".to_string(), truncated), ("not-elf".to_string(), text)])
 }
 
@@ -124,7 +131,10 @@ pub fn build_kernel(arch: Arch) -> Result<PathBuf, String> {
         &["--target", arch.kernel_target(), "-p", "microkernel", "--bin", "courier-kernel"],
         &[("COURIER_PROGRAMS", list)],
     )?;
-    let (_, built) = kernel.into_iter().find(|(name, _)| name == "courier-kernel").ok_or("cargo built no kernel")?;
+    let (_, built) = kernel
+        .into_iter()
+        .find(|(name, _)| name == "courier-kernel")
+        .ok_or("cargo built no kernel")?;
     let directory = output_directory(arch);
     fs::create_dir_all(&directory).map_err(|error| format!("{}: {error}", directory.display()))?;
     let destination = directory.join("courier-kernel");

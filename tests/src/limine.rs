@@ -20,12 +20,14 @@ const IMAGE_BYTES: u64 = 64 << 20;
 /// `qemu-efi-aarch64` packages.
 pub fn firmware(arch: Arch) -> (PathBuf, PathBuf) {
     match arch {
-        Arch::X86_64 => {
-            (PathBuf::from("/usr/share/OVMF/OVMF_CODE_4M.fd"), PathBuf::from("/usr/share/OVMF/OVMF_VARS_4M.fd"))
-        }
-        Arch::Aarch64 => {
-            (PathBuf::from("/usr/share/AAVMF/AAVMF_CODE.fd"), PathBuf::from("/usr/share/AAVMF/AAVMF_VARS.fd"))
-        }
+        Arch::X86_64 => (
+            PathBuf::from("/usr/share/OVMF/OVMF_CODE_4M.fd"),
+            PathBuf::from("/usr/share/OVMF/OVMF_VARS_4M.fd"),
+        ),
+        Arch::Aarch64 => (
+            PathBuf::from("/usr/share/AAVMF/AAVMF_CODE.fd"),
+            PathBuf::from("/usr/share/AAVMF/AAVMF_VARS.fd"),
+        ),
     }
 }
 
@@ -44,15 +46,18 @@ pub fn configuration(command_line: &str) -> String {
 }
 
 fn mtools(program: &str, arguments: &[&str]) -> Result<(), String> {
-    let output = Command::new(program)
-        .args(arguments)
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .output()
-        .map_err(|error| format!("cannot run {program}: {error} (run `make setup` for mtools)"))?;
+    let output =
+        Command::new(program).args(arguments).env("MTOOLS_SKIP_CHECK", "1").output().map_err(
+            |error| format!("cannot run {program}: {error} (run `make setup` for mtools)"),
+        )?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(format!("{program} {}: {}", arguments.join(" "), String::from_utf8_lossy(&output.stderr).trim()))
+        Err(format!(
+            "{program} {}: {}",
+            arguments.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
     }
 }
 
@@ -80,13 +85,19 @@ pub fn loader(arch: Arch, directory: &Path) -> Result<PathBuf, String> {
 /// # Errors
 ///
 /// A message when Limine's loader is missing or mtools fails.
-pub fn build_image(arch: Arch, limine_directory: &Path, kernel: &Path, command_line: &str) -> Result<PathBuf, String> {
+pub fn build_image(
+    arch: Arch,
+    limine_directory: &Path,
+    kernel: &Path,
+    command_line: &str,
+) -> Result<PathBuf, String> {
     let loader = loader(arch, limine_directory)?;
     let directory = images::output_directory(arch);
     fs::create_dir_all(&directory).map_err(|error| error.to_string())?;
     let image = directory.join("courier-limine.img");
     let configuration_path = directory.join("limine.conf");
-    fs::write(&configuration_path, configuration(command_line)).map_err(|error| error.to_string())?;
+    fs::write(&configuration_path, configuration(command_line))
+        .map_err(|error| error.to_string())?;
     let file = fs::File::create(&image).map_err(|error| format!("{}: {error}", image.display()))?;
     file.set_len(IMAGE_BYTES).map_err(|error| error.to_string())?;
     drop(file);
@@ -96,8 +107,14 @@ pub fn build_image(arch: Arch, limine_directory: &Path, kernel: &Path, command_l
     mtools("mmd", &["-i", &image_text, &target("/EFI"), &target("/EFI/BOOT"), &target("/boot")])?;
     let loader_destination = target(&format!("/EFI/BOOT/{}", arch.uefi_boot_file()));
     mtools("mcopy", &["-i", &image_text, &loader.to_string_lossy(), &loader_destination])?;
-    mtools("mcopy", &["-i", &image_text, &kernel.to_string_lossy(), &target("/boot/courier-kernel")])?;
-    mtools("mcopy", &["-i", &image_text, &configuration_path.to_string_lossy(), &target("/limine.conf")])?;
+    mtools(
+        "mcopy",
+        &["-i", &image_text, &kernel.to_string_lossy(), &target("/boot/courier-kernel")],
+    )?;
+    mtools(
+        "mcopy",
+        &["-i", &image_text, &configuration_path.to_string_lossy(), &target("/limine.conf")],
+    )?;
     Ok(image)
 }
 

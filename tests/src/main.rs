@@ -55,7 +55,8 @@ fn parse(arguments: &[String]) -> Result<Options, String> {
     let mut options = Options::default();
     let mut iterator = arguments.iter();
     while let Some(argument) = iterator.next() {
-        let mut value = |name: &str| iterator.next().cloned().ok_or(format!("{name} needs a value"));
+        let mut value =
+            |name: &str| iterator.next().cloned().ok_or(format!("{name} needs a value"));
         match argument.as_str() {
             "--arch" => options.arches.push(value("--arch")?.parse()?),
             "--cpu" => options.cpu = Some(value("--cpu")?),
@@ -85,9 +86,12 @@ fn parse(arguments: &[String]) -> Result<Options, String> {
             "--filter" => options.filter = Some(value("--filter")?),
             "--jobs" => {
                 let text = value("--jobs")?;
-                options.jobs = Some(text.parse().map_err(|_| format!("--jobs takes a number, not {text:?}"))?);
+                options.jobs =
+                    Some(text.parse().map_err(|_| format!("--jobs takes a number, not {text:?}"))?);
             }
-            "--limine-dir" => options.limine_directory = Some(PathBuf::from(value("--limine-dir")?)),
+            "--limine-dir" => {
+                options.limine_directory = Some(PathBuf::from(value("--limine-dir")?))
+            }
             other => return Err(format!("unknown option {other:?}")),
         }
     }
@@ -144,7 +148,9 @@ impl Options {
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = arguments.split_first() else {
-        eprintln!("usage: courier-harness build|run|test|image|run-limine|boot-cost [options] (see src/main.rs)");
+        eprintln!(
+            "usage: courier-harness build|run|test|image|run-limine|boot-cost [options] (see src/main.rs)"
+        );
         return ExitCode::from(2);
     };
     let options = match parse(rest) {
@@ -164,7 +170,9 @@ fn main() -> ExitCode {
         }),
         "run-limine" => run_limine(&options),
         "boot-cost" => boot_cost(&options),
-        other => Err(format!("unknown command {other:?} (build, run, test, image, run-limine, boot-cost)")),
+        other => Err(format!(
+            "unknown command {other:?} (build, run, test, image, run-limine, boot-cost)"
+        )),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -187,7 +195,9 @@ fn build(options: &Options) -> Result<bool, String> {
 fn run_interactive(arch: Arch, mut command: std::process::Command) -> Result<bool, String> {
     eprintln!("courier-harness: {command:?}");
     eprintln!("courier-harness: QEMU console: Ctrl-A X quits, Ctrl-A C toggles the monitor");
-    let status = command.status().map_err(|error| format!("cannot start QEMU: {error} (run `make setup`)"))?;
+    let status = command
+        .status()
+        .map_err(|error| format!("cannot start QEMU: {error} (run `make setup`)"))?;
     match arch.verdict(status.code()) {
         Some(success) => Ok(success),
         None => Ok(status.success()),
@@ -197,7 +207,8 @@ fn run_interactive(arch: Arch, mut command: std::process::Command) -> Result<boo
 fn run(options: &Options) -> Result<bool, String> {
     let arch = options.single_arch()?;
     let kernel = images::build_kernel(arch)?;
-    let command_line = options.command_line.clone().unwrap_or_else(|| DEFAULT_RUN_COMMAND_LINE.to_string());
+    let command_line =
+        options.command_line.clone().unwrap_or_else(|| DEFAULT_RUN_COMMAND_LINE.to_string());
     let boot = Boot::Direct { kernel, command_line };
     run_interactive(arch, options.machine(arch).command(&boot, true))
 }
@@ -207,7 +218,8 @@ fn image(options: &Options) -> Result<PathBuf, String> {
     let directory = options.limine_directory()?;
     limine::loader(arch, &directory)?;
     let kernel = images::build_kernel(arch)?;
-    let command_line = options.command_line.clone().unwrap_or_else(|| DEFAULT_RUN_COMMAND_LINE.to_string());
+    let command_line =
+        options.command_line.clone().unwrap_or_else(|| DEFAULT_RUN_COMMAND_LINE.to_string());
     limine::build_image(arch, &directory, &kernel, &command_line)
 }
 
@@ -225,14 +237,22 @@ enum CaseResult {
     Failed(String),
 }
 
-fn run_case(case: &Case, kernel: &std::path::Path, limine_directory: Option<&std::path::Path>) -> CaseResult {
+fn run_case(
+    case: &Case,
+    kernel: &std::path::Path,
+    limine_directory: Option<&std::path::Path>,
+) -> CaseResult {
     let boot = match case.boot {
-        BootPath::Direct => Boot::Direct { kernel: kernel.to_path_buf(), command_line: case.command_line.clone() },
+        BootPath::Direct => {
+            Boot::Direct { kernel: kernel.to_path_buf(), command_line: case.command_line.clone() }
+        }
         BootPath::Limine => {
             let arch = case.machine.arch;
             let prepared = limine_directory
                 .ok_or_else(|| "no LIMINE_DIR".to_string())
-                .and_then(|directory| limine::build_image(arch, directory, kernel, &case.command_line))
+                .and_then(|directory| {
+                    limine::build_image(arch, directory, kernel, &case.command_line)
+                })
                 .and_then(|disk| {
                     let (firmware_code, firmware_variables) = limine::prepare_firmware(arch)?;
                     Ok(Boot::Uefi { disk, firmware_code, firmware_variables })
@@ -293,12 +313,15 @@ fn test(options: &Options) -> Result<bool, String> {
             let limine_directory = options.limine_directory.clone();
             thread::spawn(move || {
                 loop {
-                    let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front();
+                    let next =
+                        queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front();
                     let Some((case, kernel)) = next else { break };
-                    let _guard = (case.boot == BootPath::Limine)
-                        .then(|| limine_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+                    let _guard = (case.boot == BootPath::Limine).then(|| {
+                        limine_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+                    });
                     let result = run_case(&case, &kernel, limine_directory.as_deref());
-                    let mut counts = results.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let mut counts =
+                        results.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     match result {
                         CaseResult::Passed(elapsed) => {
                             counts.0 += 1;
@@ -335,13 +358,17 @@ fn boot_cost(options: &Options) -> Result<bool, String> {
                 machine.cpu = "max".into();
             }
             let boot = Boot::Direct { kernel: kernel.clone(), command_line: String::new() };
-            let trigger = Interaction { after: "banner reached at counter".into(), input: String::new() };
-            let outcome = qemu::run(machine.command(&boot, false), Duration::from_secs(120), Some(&trigger))?;
+            let trigger =
+                Interaction { after: "banner reached at counter".into(), input: String::new() };
+            let outcome =
+                qemu::run(machine.command(&boot, false), Duration::from_secs(120), Some(&trigger))?;
             let line = outcome
                 .log
                 .lines()
                 .find(|line| line.contains("banner reached at counter"))
-                .ok_or_else(|| format!("{arch}: no banner; log:\n{}", qemu::tail(&outcome.log, 20)))?;
+                .ok_or_else(|| {
+                    format!("{arch}: no banner; log:\n{}", qemu::tail(&outcome.log, 20))
+                })?;
             let numbers: Vec<u64> = line
                 .split(|character: char| !character.is_ascii_digit())
                 .filter_map(|part| part.parse().ok())
@@ -353,7 +380,9 @@ fn boot_cost(options: &Options) -> Result<bool, String> {
             if counting {
                 let instructions = match arch {
                     Arch::X86_64 => counter,
-                    Arch::Aarch64 => (u128::from(counter) * 1_000_000_000 / u128::from(frequency.max(1))) as u64,
+                    Arch::Aarch64 => {
+                        (u128::from(counter) * 1_000_000_000 / u128::from(frequency.max(1))) as u64
+                    }
                 };
                 println!(
                     "{arch} ({} -icount shift=0,sleep=off): {instructions} instructions from reset to the banner",
@@ -381,7 +410,8 @@ mod tests {
 
     #[test]
     fn parses_options_and_rejects_bad_ones() {
-        let options = parse(&arguments("--arch aarch64 --gic 2 --cpu max --jobs 3 --icount")).unwrap();
+        let options =
+            parse(&arguments("--arch aarch64 --gic 2 --cpu max --jobs 3 --icount")).unwrap();
         assert_eq!(options.arches, vec![Arch::Aarch64]);
         assert_eq!(options.gic_version, Some(2));
         assert_eq!(options.jobs, Some(3));

@@ -133,7 +133,9 @@ impl Machine {
                         command.arg("-drive").arg(format!("format=raw,file={}", disk.display()));
                     }
                     Arch::Aarch64 => {
-                        command.arg("-drive").arg(format!("if=none,id=boot,format=raw,file={}", disk.display()));
+                        command
+                            .arg("-drive")
+                            .arg(format!("if=none,id=boot,format=raw,file={}", disk.display()));
                         command.args(["-device", "virtio-blk-device,drive=boot"]);
                     }
                 }
@@ -167,7 +169,11 @@ pub struct Outcome {
     pub trigger_seen_after: Option<Duration>,
 }
 
-fn collect(mut source: impl Read + Send + 'static, log: Arc<Mutex<String>>, prefix: &'static str) -> thread::JoinHandle<()> {
+fn collect(
+    mut source: impl Read + Send + 'static,
+    log: Arc<Mutex<String>>,
+    prefix: &'static str,
+) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         let mut buffer = [0u8; 4096];
         loop {
@@ -201,7 +207,11 @@ fn finish(child: &mut Child) -> Option<i32> {
 /// # Errors
 ///
 /// A message when QEMU cannot be started.
-pub fn run(mut command: Command, timeout: Duration, interaction: Option<&Interaction>) -> Result<Outcome, String> {
+pub fn run(
+    mut command: Command,
+    timeout: Duration,
+    interaction: Option<&Interaction>,
+) -> Result<Outcome, String> {
     let started = Instant::now();
     let program = command.get_program().to_string_lossy().into_owned();
     let mut child = command
@@ -213,7 +223,8 @@ pub fn run(mut command: Command, timeout: Duration, interaction: Option<&Interac
     let log = Arc::new(Mutex::new(String::new()));
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let stderr = child.stderr.take().ok_or("no stderr")?;
-    let readers = [collect(stdout, Arc::clone(&log), ""), collect(stderr, Arc::clone(&log), "[qemu] ")];
+    let readers =
+        [collect(stdout, Arc::clone(&log), ""), collect(stderr, Arc::clone(&log), "[qemu] ")];
     let mut stdin = child.stdin.take();
     let mut typed = interaction.is_none();
     let mut trigger_seen_after = None;
@@ -226,7 +237,10 @@ pub fn run(mut command: Command, timeout: Duration, interaction: Option<&Interac
         }
         if !typed
             && let Some(interaction) = interaction
-            && log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&interaction.after)
+            && log
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(&interaction.after)
         {
             trigger_seen_after = Some(started.elapsed());
             if let Some(input) = stdin.as_mut() {
@@ -284,8 +298,11 @@ mod tests {
         let mut machine = Machine::new(Arch::Aarch64);
         machine.gic_version = 2;
         machine.instruction_counting = true;
-        let arm: Vec<String> =
-            machine.command(&boot, false).get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let arm: Vec<String> = machine
+            .command(&boot, false)
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         assert!(arm.iter().any(|argument| argument == "virt,gic-version=2"));
         assert!(arm.windows(2).any(|pair| pair == ["-icount", "shift=0,sleep=off"]));
     }

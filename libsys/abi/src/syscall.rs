@@ -30,8 +30,12 @@ pub enum Syscall {
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 4] =
-        [Syscall::ConsoleWrite, Syscall::ProcessExit, Syscall::ThreadYield, Syscall::ClockMonotonic];
+    pub const ALL: [Syscall; 4] = [
+        Syscall::ConsoleWrite,
+        Syscall::ProcessExit,
+        Syscall::ThreadYield,
+        Syscall::ClockMonotonic,
+    ];
 
     /// The number placed in the number slot for this call.
     pub const fn number(self) -> usize {

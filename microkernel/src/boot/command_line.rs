@@ -113,7 +113,10 @@ mod tests {
         let line = CommandLine::new("  courier.run=hello,page-fault  loglevel=debug quiet ");
         let parameters: Vec<_> = line.parameters().collect();
         assert_eq!(parameters.len(), 3);
-        assert_eq!(parameters[0], Parameter { key: "courier.run", value: Some("hello,page-fault") });
+        assert_eq!(
+            parameters[0],
+            Parameter { key: "courier.run", value: Some("hello,page-fault") }
+        );
         assert_eq!(parameters[2], Parameter { key: "quiet", value: None });
         assert_eq!(line.get("loglevel"), Some("debug"));
         assert_eq!(line.list("courier.run").collect::<Vec<_>>(), ["hello", "page-fault"]);

@@ -114,17 +114,16 @@ impl<'blob> DeviceTree<'blob> {
                     == Some("memory")
             })
             .flat_map(|node| node.reg())
-            .filter_map(|region| {
-                Some((region.starting_address as u64, region.size? as u64))
-            })
+            .filter_map(|region| Some((region.starting_address as u64, region.size? as u64)))
     }
 
     /// Ranges the firmware reserved: `/memreserve/` entries and the `reg` of every child of
     /// `/reserved-memory`.
     pub fn reserved_regions(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        let header = self.tree.memory_reservations().map(|reservation| {
-            (reservation.address() as u64, reservation.size() as u64)
-        });
+        let header = self
+            .tree
+            .memory_reservations()
+            .map(|reservation| (reservation.address() as u64, reservation.size() as u64));
         let nodes = self
             .tree
             .find_node("/reserved-memory")
@@ -177,10 +176,7 @@ impl<'blob> DeviceTree<'blob> {
     pub fn standard_output(&self, compatibles: &[&str]) -> Option<Device> {
         let node = self.tree.chosen().ok()?.stdout()?.node();
         let compatible = node.compatible()?;
-        compatible
-            .all()
-            .any(|name| compatibles.contains(&name))
-            .then(|| Self::device_from(node))
+        compatible.all().any(|name| compatibles.contains(&name)).then(|| Self::device_from(node))
     }
 
     /// The `method` property of the node compatible with `arm,psci*` (`"hvc"` or `"smc"`).
@@ -243,7 +239,11 @@ mod tests {
     const VIRT_GICV2: &[u8] = include_bytes!("../../test-data/qemu-virt-gicv2.dtb");
 
     fn kernel() -> KernelImage {
-        KernelImage { physical_base: 0x4020_0000, virtual_base: 0xffff_ffff_8020_0000, size: 0x10_0000 }
+        KernelImage {
+            physical_base: 0x4020_0000,
+            virtual_base: 0xffff_ffff_8020_0000,
+            size: 0x10_0000,
+        }
     }
 
     #[test]

@@ -237,7 +237,11 @@ impl BootInfo {
 
     /// Total RAM in the memory map, in bytes.
     pub fn total_ram(&self) -> u64 {
-        self.memory_map.iter().filter(|region| region.kind.is_ram()).map(|region| region.length).sum()
+        self.memory_map
+            .iter()
+            .filter(|region| region.kind.is_ram())
+            .map(|region| region.length)
+            .sum()
     }
 
     /// Total usable (free at boot) RAM, in bytes.
@@ -361,7 +365,11 @@ pub(crate) mod tests {
     }
 
     fn sample_kernel() -> KernelImage {
-        KernelImage { physical_base: 0x20_0000, virtual_base: 0xffff_ffff_8020_0000, size: 0x10_0000 }
+        KernelImage {
+            physical_base: 0x20_0000,
+            virtual_base: 0xffff_ffff_8020_0000,
+            size: 0x10_0000,
+        }
     }
 
     #[test]

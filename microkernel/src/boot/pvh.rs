@@ -112,7 +112,11 @@ mod tests {
     use crate::boot::tests::FakeMemory;
 
     fn kernel() -> KernelImage {
-        KernelImage { physical_base: 0x20_0000, virtual_base: 0xffff_ffff_8020_0000, size: 0x8_0000 }
+        KernelImage {
+            physical_base: 0x20_0000,
+            virtual_base: 0xffff_ffff_8020_0000,
+            size: 0x8_0000,
+        }
     }
 
     fn start_info(version: u32, memory_map: u64, entries: u32) -> Vec<u8> {
@@ -167,10 +171,7 @@ mod tests {
         let mut bad = start_info(1, 0x3000, 1);
         bad[0] = 0;
         let memory = FakeMemory { chunks: vec![(0x1000, bad)] };
-        assert!(matches!(
-            collect(&memory, 0x1000, 0, kernel()),
-            Err(BootError::BadMagic { .. })
-        ));
+        assert!(matches!(collect(&memory, 0x1000, 0, kernel()), Err(BootError::BadMagic { .. })));
         let memory = FakeMemory { chunks: vec![(0x1000, start_info(0, 0x3000, 1))] };
         assert_eq!(collect(&memory, 0x1000, 0, kernel()).unwrap_err(), BootError::NoMemoryMap);
         let memory = FakeMemory { chunks: vec![(0x1000, start_info(1, 0x3000, 5000))] };

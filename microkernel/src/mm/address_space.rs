@@ -225,18 +225,23 @@ impl AddressSpace {
     /// [`BadAddress`] naming the first page that is not mapped for user reads.
     pub fn read(&self, address: u64, buffer: &mut [u8]) -> Result<(), BadAddress> {
         let needed = Access { write: false, execute: false, user: true };
-        self.for_each_piece(address, buffer.len() as u64, Some(needed), |physical, offset, length| {
-            // SAFETY: `physical..physical + length` lies in one frame mapped in this address
-            // space (checked), reachable in the direct map; `buffer[offset..offset+length]`
-            // is in bounds by construction.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    direct_map(physical) as *const u8,
-                    buffer.as_mut_ptr().add(offset),
-                    length,
-                );
-            }
-        })
+        self.for_each_piece(
+            address,
+            buffer.len() as u64,
+            Some(needed),
+            |physical, offset, length| {
+                // SAFETY: `physical..physical + length` lies in one frame mapped in this address
+                // space (checked), reachable in the direct map; `buffer[offset..offset+length]`
+                // is in bounds by construction.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        direct_map(physical) as *const u8,
+                        buffer.as_mut_ptr().add(offset),
+                        length,
+                    );
+                }
+            },
+        )
     }
 
     /// Copies `bytes` into user memory at `address`; the range must be user-writable.
@@ -246,16 +251,21 @@ impl AddressSpace {
     /// [`BadAddress`] naming the first page that is not mapped for user writes.
     pub fn write(&self, address: u64, bytes: &[u8]) -> Result<(), BadAddress> {
         let needed = Access { write: true, execute: false, user: true };
-        self.for_each_piece(address, bytes.len() as u64, Some(needed), |physical, offset, length| {
-            // SAFETY: as in `read`, in the other direction.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    bytes.as_ptr().add(offset),
-                    direct_map(physical) as *mut u8,
-                    length,
-                );
-            }
-        })
+        self.for_each_piece(
+            address,
+            bytes.len() as u64,
+            Some(needed),
+            |physical, offset, length| {
+                // SAFETY: as in `read`, in the other direction.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        bytes.as_ptr().add(offset),
+                        direct_map(physical) as *mut u8,
+                        length,
+                    );
+                }
+            },
+        )
     }
 
     /// Copies `bytes` to `address` whatever the page rights (the loader filling read-only

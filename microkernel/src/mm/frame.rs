@@ -27,9 +27,7 @@ impl Frame {
 
     /// Gives up ownership, returning the address (to store in a page-table entry).
     pub const fn into_address(self) -> u64 {
-        let address = self.0;
-        core::mem::forget(self);
-        address
+        self.0
     }
 
     /// Takes back ownership of a frame given up with [`Frame::into_address`].

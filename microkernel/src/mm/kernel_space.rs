@@ -185,21 +185,37 @@ pub fn build(boot: &BootInfo) -> Result<(), MemoryError> {
     let sections = [
         (symbol(&raw const __kernel_start), symbol(&raw const __text_end), Access::KERNEL_EXECUTE),
         (symbol(&raw const __rodata_start), symbol(&raw const __rodata_end), Access::KERNEL_READ),
-        (symbol(&raw const __data_start), symbol(&raw const __kernel_stack_guard), Access::KERNEL_WRITE),
-        (symbol(&raw const __kernel_stack_bottom), symbol(&raw const __kernel_end), Access::KERNEL_WRITE),
+        (
+            symbol(&raw const __data_start),
+            symbol(&raw const __kernel_stack_guard),
+            Access::KERNEL_WRITE,
+        ),
+        (
+            symbol(&raw const __kernel_stack_bottom),
+            symbol(&raw const __kernel_end),
+            Access::KERNEL_WRITE,
+        ),
     ];
     for (start, end, access) in sections {
         let mut page = align_down(start, PAGE_SIZE);
         while page < end {
             let physical = kernel.physical_address_of(page);
-            map_or_pool_error(&mut table, &mut tables, page, physical, Attributes::normal(access), 0)?;
+            map_or_pool_error(
+                &mut table,
+                &mut tables,
+                page,
+                physical,
+                Attributes::normal(access),
+                0,
+            )?;
             page += PAGE_SIZE;
         }
     }
 
     // The direct map of RAM: merge adjacent RAM regions, then map each run with the
     // largest aligned pages that fit inside it.
-    let mut runs: heapless::Vec<(u64, u64), { crate::boot::MAX_MEMORY_REGIONS }> = heapless::Vec::new();
+    let mut runs: heapless::Vec<(u64, u64), { crate::boot::MAX_MEMORY_REGIONS }> =
+        heapless::Vec::new();
     for region in boot.memory_map.iter().filter(|region| region.kind.is_ram()) {
         let start = align_down(region.start, PAGE_SIZE);
         let end = align_up(region.end(), PAGE_SIZE).unwrap_or(u64::MAX & !(PAGE_SIZE - 1));
@@ -270,7 +286,14 @@ fn map_range(
                     && physical.checked_add(size).is_some_and(|leaf_end| leaf_end <= end)
             })
             .unwrap_or(0);
-        map_or_pool_error(table, tables, arch::DIRECT_MAP_BASE + physical, physical, attributes, level)?;
+        map_or_pool_error(
+            table,
+            tables,
+            arch::DIRECT_MAP_BASE + physical,
+            physical,
+            attributes,
+            level,
+        )?;
         physical += level_size(level);
     }
     Ok(())
@@ -366,14 +389,19 @@ pub struct FrameStatistics {
 /// # Errors
 ///
 /// [`MemoryError::NoUsableMemory`] when fewer than [`MINIMUM_FREE_FRAMES`] frames remain.
-pub fn initialize_frames(boot: &BootInfo, memory_limit: Option<u64>) -> Result<FrameStatistics, MemoryError> {
+pub fn initialize_frames(
+    boot: &BootInfo,
+    memory_limit: Option<u64>,
+) -> Result<FrameStatistics, MemoryError> {
     // Usable ranges, cut at the mem= limit (counted in RAM bytes from the lowest address).
-    let mut usable: heapless::Vec<(u64, u64), { crate::boot::MAX_MEMORY_REGIONS }> = heapless::Vec::new();
+    let mut usable: heapless::Vec<(u64, u64), { crate::boot::MAX_MEMORY_REGIONS }> =
+        heapless::Vec::new();
     let mut budget = memory_limit.unwrap_or(u64::MAX);
     for region in boot.memory_map.iter().filter(|region| region.kind.is_ram()) {
         let counted = region.length.min(budget);
         budget -= counted;
-        let allocatable = matches!(region.kind, MemoryKind::Usable | MemoryKind::BootloaderReclaimable);
+        let allocatable =
+            matches!(region.kind, MemoryKind::Usable | MemoryKind::BootloaderReclaimable);
         if allocatable && counted > 0 {
             let start = region.start.max(LOWEST_ALLOCATABLE);
             let end = region.start + counted;

@@ -230,7 +230,12 @@ impl<F: PageTableFormat> PageTable<F> {
                 next
             } else if F::is_table(entry, current) {
                 if attributes.access.user && !F::table_allows_user(entry) {
-                    Self::write(memory, table, slot, F::table_entry(F::address(entry, current), true));
+                    Self::write(
+                        memory,
+                        table,
+                        slot,
+                        F::table_entry(F::address(entry, current), true),
+                    );
                 }
                 F::address(entry, current)
             } else {
@@ -246,7 +251,11 @@ impl<F: PageTableFormat> PageTable<F> {
     }
 
     /// Finds the leaf that maps `virtual_address`.
-    pub fn translate(&self, memory: &mut impl TableMemory, virtual_address: u64) -> Option<Translation> {
+    pub fn translate(
+        &self,
+        memory: &mut impl TableMemory,
+        virtual_address: u64,
+    ) -> Option<Translation> {
         let mut table = self.root;
         for level in (0..LEVELS).rev() {
             let entry = Self::read(memory, table, index(virtual_address, level));
@@ -293,7 +302,11 @@ impl<F: PageTableFormat> PageTable<F> {
 
     /// Removes the leaf that maps `virtual_address` (which must be the leaf's first
     /// address) and returns what it mapped. The caller flushes the TLB.
-    pub fn unmap(&mut self, memory: &mut impl TableMemory, virtual_address: u64) -> Option<Translation> {
+    pub fn unmap(
+        &mut self,
+        memory: &mut impl TableMemory,
+        virtual_address: u64,
+    ) -> Option<Translation> {
         let translation = self.translate(memory, virtual_address)?;
         if virtual_address % level_size(translation.level) != 0 {
             return None;
@@ -457,8 +470,12 @@ pub(crate) mod tests {
 
     impl SimulatedMemory {
         pub(crate) fn new(budget: usize) -> Self {
-            let mut memory =
-                SimulatedMemory { tables: BTreeMap::new(), next: 0x10_0000, budget, freed: BTreeSet::new() };
+            let mut memory = SimulatedMemory {
+                tables: BTreeMap::new(),
+                next: 0x10_0000,
+                budget,
+                freed: BTreeSet::new(),
+            };
             memory.tables.insert(0x1000, Box::new([0; ENTRIES]));
             memory
         }
@@ -509,7 +526,8 @@ pub(crate) mod tests {
             table.map(&mut memory, 0x40_0000, 0x30_0000, USER_DATA, 0),
             Err(MapError::AlreadyMapped)
         );
-        let read_only = Attributes { access: Access { write: false, ..USER_DATA.access }, ..USER_DATA };
+        let read_only =
+            Attributes { access: Access { write: false, ..USER_DATA.access }, ..USER_DATA };
         assert_eq!(table.protect(&mut memory, 0x40_0000, read_only), Some(USER_DATA));
         assert_eq!(table.translate(&mut memory, 0x40_0000).unwrap().attributes, read_only);
         assert_eq!(table.unmap(&mut memory, 0x40_0000).unwrap().physical, 0x20_0000);
@@ -541,7 +559,10 @@ pub(crate) mod tests {
     fn running_out_of_tables_is_an_error() {
         let mut memory = SimulatedMemory::new(2);
         let mut table = PageTable::<TestFormat>::new(0x1000);
-        assert_eq!(table.map(&mut memory, 0x40_0000, 0x1000, USER_DATA, 0), Err(MapError::OutOfMemory));
+        assert_eq!(
+            table.map(&mut memory, 0x40_0000, 0x1000, USER_DATA, 0),
+            Err(MapError::OutOfMemory)
+        );
     }
 
     #[test]

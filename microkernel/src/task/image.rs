@@ -120,10 +120,9 @@ impl fmt::Display for ImageError {
                 write!(formatter, "more than {MAX_SEGMENTS} loadable segments")
             }
             ImageError::NoLoadableSegments => formatter.write_str("no loadable segments"),
-            ImageError::SegmentSizes { address } => write!(
-                formatter,
-                "segment at {address:#x} is smaller in memory than in the file"
-            ),
+            ImageError::SegmentSizes { address } => {
+                write!(formatter, "segment at {address:#x} is smaller in memory than in the file")
+            }
             ImageError::SegmentBeyondFile { address } => {
                 write!(formatter, "segment at {address:#x} extends past the end of the file")
             }
@@ -147,9 +146,7 @@ fn parse_error_reason(error: &elf::ParseError) -> &'static str {
         elf::ParseError::UnsupportedElfClass(_) => "not a 64-bit ELF file",
         elf::ParseError::UnsupportedElfEndianness(_) => "not little-endian",
         elf::ParseError::UnsupportedVersion(_) => "unsupported ELF version",
-        elf::ParseError::SliceReadError(_) | elf::ParseError::TryFromSliceError(_) => {
-            "truncated"
-        }
+        elf::ParseError::SliceReadError(_) | elf::ParseError::TryFromSliceError(_) => "truncated",
         _ => "malformed header",
     }
 }
@@ -242,7 +239,12 @@ mod tests {
 
     /// Builds a minimal ELF64 executable with the given segments
     /// `(type, flags, offset, address, file size, memory size)`.
-    fn build(kind: u16, machine: u16, entry: u64, segments: &[(u32, u32, u64, u64, u64, u64)]) -> Vec<u8> {
+    fn build(
+        kind: u16,
+        machine: u16,
+        entry: u64,
+        segments: &[(u32, u32, u64, u64, u64, u64)],
+    ) -> Vec<u8> {
         let mut bytes = vec![0u8; 64];
         bytes[..4].copy_from_slice(b"\x7fELF");
         bytes[4] = 2; // 64-bit
@@ -273,10 +275,15 @@ mod tests {
     }
 
     fn good() -> Vec<u8> {
-        build(ET_EXEC, MACHINE, 0x40_0010, &[
-            (PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x1000, 0x1000),
-            (PT_LOAD, PF_R | PF_W, 0x2000, 0x40_1000, 0x100, 0x5000),
-        ])
+        build(
+            ET_EXEC,
+            MACHINE,
+            0x40_0010,
+            &[
+                (PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x1000, 0x1000),
+                (PT_LOAD, PF_R | PF_W, 0x2000, 0x40_1000, 0x100, 0x5000),
+            ],
+        )
     }
 
     #[test]
@@ -291,37 +298,92 @@ mod tests {
 
     #[test]
     fn refuses_each_kind_of_bad_image() {
-        assert_eq!(parse(b"not an elf file at all, just some text", MACHINE),
-            Err(ImageError::NotElf("bad magic number")));
+        assert_eq!(
+            parse(b"not an elf file at all, just some text", MACHINE),
+            Err(ImageError::NotElf("bad magic number"))
+        );
         assert!(matches!(parse(&good()[..20], MACHINE), Err(ImageError::NotElf(_))));
-        assert_eq!(parse(&good(), elf::abi::EM_AARCH64),
-            Err(ImageError::WrongMachine { found: MACHINE, expected: elf::abi::EM_AARCH64 }));
-        let pie = build(ET_DYN, MACHINE, 0x40_0010, &[(PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x10, 0x10)]);
+        assert_eq!(
+            parse(&good(), elf::abi::EM_AARCH64),
+            Err(ImageError::WrongMachine { found: MACHINE, expected: elf::abi::EM_AARCH64 })
+        );
+        let pie = build(
+            ET_DYN,
+            MACHINE,
+            0x40_0010,
+            &[(PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x10, 0x10)],
+        );
         assert_eq!(parse(&pie, MACHINE), Err(ImageError::PositionIndependent));
         let relocatable = build(1, MACHINE, 0, &[]);
         assert_eq!(parse(&relocatable, MACHINE), Err(ImageError::NotExecutable(1)));
         let empty = build(ET_EXEC, MACHINE, 0x40_0000, &[]);
         assert_eq!(parse(&empty, MACHINE), Err(ImageError::NoLoadableSegments));
-        let sizes = build(ET_EXEC, MACHINE, 0x40_0000, &[(PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x20, 0x10)]);
+        let sizes = build(
+            ET_EXEC,
+            MACHINE,
+            0x40_0000,
+            &[(PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x20, 0x10)],
+        );
         assert_eq!(parse(&sizes, MACHINE), Err(ImageError::SegmentSizes { address: 0x40_0000 }));
-        let beyond = build(ET_EXEC, MACHINE, 0x40_0000, &[(PT_LOAD, PF_R | PF_X, 0x2f00, 0x40_0000, 0x200, 0x200)]);
-        assert_eq!(parse(&beyond, MACHINE), Err(ImageError::SegmentBeyondFile { address: 0x40_0000 }));
-        let kernel = build(ET_EXEC, MACHINE, 0xffff_ffff_8000_0000, &[(PT_LOAD, PF_R | PF_X, 0x1000, 0xffff_ffff_8000_0000, 0x10, 0x10)]);
-        assert_eq!(parse(&kernel, MACHINE), Err(ImageError::SegmentOutsideUserSpace { address: 0xffff_ffff_8000_0000 }));
+        let beyond = build(
+            ET_EXEC,
+            MACHINE,
+            0x40_0000,
+            &[(PT_LOAD, PF_R | PF_X, 0x2f00, 0x40_0000, 0x200, 0x200)],
+        );
+        assert_eq!(
+            parse(&beyond, MACHINE),
+            Err(ImageError::SegmentBeyondFile { address: 0x40_0000 })
+        );
+        let kernel = build(
+            ET_EXEC,
+            MACHINE,
+            0xffff_ffff_8000_0000,
+            &[(PT_LOAD, PF_R | PF_X, 0x1000, 0xffff_ffff_8000_0000, 0x10, 0x10)],
+        );
+        assert_eq!(
+            parse(&kernel, MACHINE),
+            Err(ImageError::SegmentOutsideUserSpace { address: 0xffff_ffff_8000_0000 })
+        );
         let null = build(ET_EXEC, MACHINE, 0, &[(PT_LOAD, PF_R | PF_X, 0x1000, 0, 0x10, 0x10)]);
         assert_eq!(parse(&null, MACHINE), Err(ImageError::SegmentOutsideUserSpace { address: 0 }));
         let stack = layout::STACK_BOTTOM as u64;
-        let on_stack = build(ET_EXEC, MACHINE, stack, &[(PT_LOAD, PF_R | PF_X, 0x1000, stack, 0x10, 0x10)]);
-        assert_eq!(parse(&on_stack, MACHINE), Err(ImageError::SegmentOutsideUserSpace { address: stack }));
-        let wrapping = build(ET_EXEC, MACHINE, 0x40_0000, &[(PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x10, u64::MAX)]);
-        assert_eq!(parse(&wrapping, MACHINE), Err(ImageError::SegmentOutsideUserSpace { address: 0x40_0000 }));
-        let huge = build(ET_EXEC, MACHINE, 0x40_0000, &[(PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x10, MAX_IMAGE_MEMORY + 1)]);
+        let on_stack =
+            build(ET_EXEC, MACHINE, stack, &[(PT_LOAD, PF_R | PF_X, 0x1000, stack, 0x10, 0x10)]);
+        assert_eq!(
+            parse(&on_stack, MACHINE),
+            Err(ImageError::SegmentOutsideUserSpace { address: stack })
+        );
+        let wrapping = build(
+            ET_EXEC,
+            MACHINE,
+            0x40_0000,
+            &[(PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x10, u64::MAX)],
+        );
+        assert_eq!(
+            parse(&wrapping, MACHINE),
+            Err(ImageError::SegmentOutsideUserSpace { address: 0x40_0000 })
+        );
+        let huge = build(
+            ET_EXEC,
+            MACHINE,
+            0x40_0000,
+            &[(PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x10, MAX_IMAGE_MEMORY + 1)],
+        );
         assert_eq!(parse(&huge, MACHINE), Err(ImageError::TooLarge));
-        let data_entry = build(ET_EXEC, MACHINE, 0x40_1000, &[
-            (PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x1000, 0x1000),
-            (PT_LOAD, PF_R | PF_W, 0x2000, 0x40_1000, 0x100, 0x1000),
-        ]);
-        assert_eq!(parse(&data_entry, MACHINE), Err(ImageError::EntryNotExecutable { entry: 0x40_1000 }));
+        let data_entry = build(
+            ET_EXEC,
+            MACHINE,
+            0x40_1000,
+            &[
+                (PT_LOAD, PF_R | PF_X, 0x1000, 0x40_0000, 0x1000, 0x1000),
+                (PT_LOAD, PF_R | PF_W, 0x2000, 0x40_1000, 0x100, 0x1000),
+            ],
+        );
+        assert_eq!(
+            parse(&data_entry, MACHINE),
+            Err(ImageError::EntryNotExecutable { entry: 0x40_1000 })
+        );
     }
 
     proptest! {

@@ -50,8 +50,12 @@ impl fmt::Display for LoadError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::NoSuchProgram => formatter.write_str("no program image with that name"),
-            LoadError::BadImage(error) => write!(formatter, "the program image is invalid: {error}"),
-            LoadError::Memory(error) => write!(formatter, "cannot build its address space: {error}"),
+            LoadError::BadImage(error) => {
+                write!(formatter, "the program image is invalid: {error}")
+            }
+            LoadError::Memory(error) => {
+                write!(formatter, "cannot build its address space: {error}")
+            }
         }
     }
 }

@@ -188,15 +188,18 @@ fn kernel_extent() -> (u64, u64) {
 /// the GiB the kernel was loaded into.
 fn find_device_tree(hint: u64) -> Option<(u64, &'static [u8])> {
     let ram_start = KERNEL_LOAD_ADDRESS & !((1 << 30) - 1);
-    [hint, ram_start].into_iter().filter(|&address| address != 0 && address < EARLY_MAPPED_MEMORY).find_map(|address| {
-        let pointer = (super::DIRECT_MAP_BASE + address) as *const u8;
-        // SAFETY: the early tables map physical [0, 512 GiB) at DIRECT_MAP_BASE; the header
-        // is 8 bytes, read before trusting its size.
-        let header = unsafe { core::slice::from_raw_parts(pointer, 8) };
-        let size = device_tree::blob_size(header)?;
-        // SAFETY: as above; `size` is capped by `blob_size` (8 MiB), inside the early map.
-        Some((address, unsafe { core::slice::from_raw_parts(pointer, size) }))
-    })
+    [hint, ram_start]
+        .into_iter()
+        .filter(|&address| address != 0 && address < EARLY_MAPPED_MEMORY)
+        .find_map(|address| {
+            let pointer = (super::DIRECT_MAP_BASE + address) as *const u8;
+            // SAFETY: the early tables map physical [0, 512 GiB) at DIRECT_MAP_BASE; the header
+            // is 8 bytes, read before trusting its size.
+            let header = unsafe { core::slice::from_raw_parts(pointer, 8) };
+            let size = device_tree::blob_size(header)?;
+            // SAFETY: as above; `size` is capped by `blob_size` (8 MiB), inside the early map.
+            Some((address, unsafe { core::slice::from_raw_parts(pointer, size) }))
+        })
 }
 
 /// Continues QEMU's direct boot on the early page tables.

@@ -56,14 +56,19 @@ pub fn initialize_from_device_tree(blob: &[u8], offset: u64) {
     let Ok(tree) = DeviceTree::parse(blob) else {
         return;
     };
-    let Some(device) = tree.standard_output(COMPATIBLE).or_else(|| tree.find_compatible(COMPATIBLE)) else {
+    let Some(device) =
+        tree.standard_output(COMPATIBLE).or_else(|| tree.find_compatible(COMPATIBLE))
+    else {
         return;
     };
     let Some((physical, _)) = device.first_register() else {
         return;
     };
     if let [kind, number, flags, ..] = *device.interrupts() {
-        INTERRUPT.store((u64::from(kind) << 40) | (u64::from(number) << 8) | u64::from(flags & 0xff), Ordering::Relaxed);
+        INTERRUPT.store(
+            (u64::from(kind) << 40) | (u64::from(number) << 8) | u64::from(flags & 0xff),
+            Ordering::Relaxed,
+        );
     }
     PHYSICAL_BASE.store(physical, Ordering::Relaxed);
     BASE.store(physical + offset, Ordering::Relaxed);
@@ -88,7 +93,9 @@ pub fn relocate(base: u64) {
 /// The UART's interrupt as device-tree cells `(type, number, flags)`.
 pub fn interrupt() -> Option<(u32, u32, u32)> {
     let packed = INTERRUPT.load(Ordering::Relaxed);
-    (packed != u64::MAX).then(|| ((packed >> 40) as u32, ((packed >> 8) & 0xffff_ffff) as u32, (packed & 0xff) as u32))
+    (packed != u64::MAX).then(|| {
+        ((packed >> 40) as u32, ((packed >> 8) & 0xffff_ffff) as u32, (packed & 0xff) as u32)
+    })
 }
 
 fn put(byte: u8) {

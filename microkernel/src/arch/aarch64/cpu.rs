@@ -26,7 +26,8 @@ struct PerCpuCell(UnsafeCell<PerCpu>);
 // read it on exception entry, which cannot interleave with kernel writes.
 unsafe impl Sync for PerCpuCell {}
 
-static PER_CPU: PerCpuCell = PerCpuCell(UnsafeCell::new(PerCpu { kernel_stack_top: 0, current_context: 0 }));
+static PER_CPU: PerCpuCell =
+    PerCpuCell(UnsafeCell::new(PerCpu { kernel_stack_top: 0, current_context: 0 }));
 
 /// Points `TPIDR_EL1` at the per-CPU data with `kernel_stack_top`.
 pub fn initialize(kernel_stack_top: u64) {
@@ -59,7 +60,9 @@ pub struct Description {
 pub fn description() -> Description {
     let main_id: u64;
     // SAFETY: reading MIDR_EL1 has no side effects.
-    unsafe { core::arch::asm!("mrs {value}, midr_el1", value = out(reg) main_id, options(nomem, nostack)) };
+    unsafe {
+        core::arch::asm!("mrs {value}, midr_el1", value = out(reg) main_id, options(nomem, nostack))
+    };
     Description { main_id }
 }
 
@@ -85,7 +88,11 @@ impl fmt::Display for Description {
         };
         match name {
             Some(name) => write!(formatter, "{name} (MIDR {:#010x})", self.main_id),
-            None => write!(formatter, "implementer {implementer:#04x} part {part:#05x} (MIDR {:#010x})", self.main_id),
+            None => write!(
+                formatter,
+                "implementer {implementer:#04x} part {part:#05x} (MIDR {:#010x})",
+                self.main_id
+            ),
         }
     }
 }

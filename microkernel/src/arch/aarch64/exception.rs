@@ -63,7 +63,8 @@ impl UserContext {
 
     /// The syscall argument slots `a0`..`a5`.
     pub fn syscall_arguments(&self) -> [usize; 6] {
-        [self.x[0], self.x[1], self.x[2], self.x[3], self.x[4], self.x[5]].map(|value| value as usize)
+        [self.x[0], self.x[1], self.x[2], self.x[3], self.x[4], self.x[5]]
+            .map(|value| value as usize)
     }
 
     /// Sets the status slot `r0` and result slots `r1`..`r5`.
@@ -306,7 +307,9 @@ fn class_name(class: u64) -> &'static str {
         class::SP_ALIGNMENT => "SP alignment fault",
         class::FLOATING_POINT => "floating-point exception",
         class::SYSTEM_ERROR => "SError",
-        class::BREAKPOINT_LOWER | class::SOFTWARE_STEP_LOWER | class::WATCHPOINT_LOWER => "debug exception",
+        class::BREAKPOINT_LOWER | class::SOFTWARE_STEP_LOWER | class::WATCHPOINT_LOWER => {
+            "debug exception"
+        }
         class::BREAK_INSTRUCTION => "BRK instruction",
         _ => "unexpected exception class",
     }

@@ -40,8 +40,13 @@ const DEFAULT_PRIORITY: u8 = 0xa0;
 const SPURIOUS_LIMIT: u32 = 1020;
 
 /// Compatible strings of GICv2 distributors.
-const VERSION_2_COMPATIBLE: &[&str] =
-    &["arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a9-gic", "arm,cortex-a7-gic", "arm,arm11mp-gic"];
+const VERSION_2_COMPATIBLE: &[&str] = &[
+    "arm,cortex-a15-gic",
+    "arm,gic-400",
+    "arm,cortex-a9-gic",
+    "arm,cortex-a7-gic",
+    "arm,arm11mp-gic",
+];
 /// Compatible string of GICv3.
 const VERSION_3_COMPATIBLE: &[&str] = &["arm,gic-v3"];
 
@@ -150,7 +155,11 @@ fn wait_for_distributor(distributor: u64) {
     }
 }
 
-fn initialize_version_3(distributor: u64, redistributors: u64, size: u64) -> Result<(), &'static str> {
+fn initialize_version_3(
+    distributor: u64,
+    redistributors: u64,
+    size: u64,
+) -> Result<(), &'static str> {
     DISTRIBUTOR.store(distributor, Ordering::Relaxed);
     VERSION.store(3, Ordering::Relaxed);
     // Affinity routing on, both groups off while configuring.
@@ -266,7 +275,9 @@ pub fn acknowledge() -> Option<Interrupt> {
     let intid = if version == 3 {
         let value: u64;
         // SAFETY: reading ICC_IAR1_EL1 acknowledges the interrupt; nothing else changes.
-        unsafe { asm!("mrs {value}, S3_0_C12_C12_0", value = out(reg) value, options(nomem, nostack)) };
+        unsafe {
+            asm!("mrs {value}, S3_0_C12_C12_0", value = out(reg) value, options(nomem, nostack))
+        };
         (value & 0xff_ffff) as u32
     } else {
         read32(CPU_FRAME.load(Ordering::Relaxed), CPU_ACKNOWLEDGE) & 0x3ff
@@ -284,7 +295,9 @@ pub fn acknowledge() -> Option<Interrupt> {
     };
     if version == 3 {
         // SAFETY: writing ICC_EOIR1_EL1 with the acknowledged INTID ends that interrupt.
-        unsafe { asm!("msr S3_0_C12_C12_1, {value}", "isb", value = in(reg) u64::from(intid), options(nostack)) };
+        unsafe {
+            asm!("msr S3_0_C12_C12_1, {value}", "isb", value = in(reg) u64::from(intid), options(nostack))
+        };
     } else {
         write32(CPU_FRAME.load(Ordering::Relaxed), CPU_END_OF_INTERRUPT, intid);
     }

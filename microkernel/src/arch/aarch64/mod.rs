@@ -128,7 +128,8 @@ const DEFAULT_VIRTUAL_TIMER_INTID: u32 = 27;
 ///
 /// A message when there is no device tree or no usable interrupt controller.
 pub fn initialize(boot: &BootInfo) -> Result<Platform, &'static str> {
-    let address = boot.firmware.device_tree.ok_or("no device tree (Courier's aarch64 port needs one)")?;
+    let address =
+        boot.firmware.device_tree.ok_or("no device tree (Courier's aarch64 port needs one)")?;
     let pointer = kernel_space::direct_map(address) as *const u8;
     // SAFETY: the blob lies in RAM, which the kernel's direct map covers, and is reserved
     // from the frame allocator; the header is read first and its size capped at 8 MiB.
@@ -147,7 +148,8 @@ pub fn initialize(boot: &BootInfo) -> Result<Platform, &'static str> {
             _ => None,
         })
         .unwrap_or(DEFAULT_VIRTUAL_TIMER_INTID);
-    let console_intid = console::interrupt().map(|(kind, number, _)| intid_from_cells(kind, number));
+    let console_intid =
+        console::interrupt().map(|(kind, number, _)| intid_from_cells(kind, number));
     gic::set_known_interrupts(timer_intid, console_intid);
     Ok(Platform {
         processor_count: u32::try_from(tree.processor_count()).unwrap_or(1).max(1),

@@ -121,7 +121,8 @@ fn empty_table_physical() -> u64 {
     if known != 0 {
         return known;
     }
-    let physical = (&raw const EMPTY_TABLE) as u64 - super::KERNEL_VIRTUAL_OFFSET.load(Ordering::Relaxed);
+    let physical =
+        (&raw const EMPTY_TABLE) as u64 - super::KERNEL_VIRTUAL_OFFSET.load(Ordering::Relaxed);
     EMPTY_TABLE_PHYSICAL.store(physical, Ordering::Relaxed);
     physical
 }

@@ -15,9 +15,14 @@ use crate::mm::page_table::Caching;
 struct DirectMapHandler;
 
 impl AcpiHandler for DirectMapHandler {
-    unsafe fn map_physical_region<T>(&self, physical_address: usize, size: usize) -> PhysicalMapping<Self, T> {
+    unsafe fn map_physical_region<T>(
+        &self,
+        physical_address: usize,
+        size: usize,
+    ) -> PhysicalMapping<Self, T> {
         let virtual_address =
-            match kernel_space::map_physical(physical_address as u64, size as u64, Caching::Normal) {
+            match kernel_space::map_physical(physical_address as u64, size as u64, Caching::Normal)
+            {
                 Ok(address) => address,
                 Err(error) => panic!("cannot map ACPI table at {physical_address:#x}: {error}"),
             };
@@ -77,7 +82,10 @@ pub fn read_platform(rsdp: u64) -> Result<Platform, &'static str> {
     let tables = unsafe { AcpiTables::from_rsdp(DirectMapHandler, rsdp as usize) }
         .map_err(|_| "the RSDP or its root table is invalid")?;
     let madt = tables.find_table::<Madt>().map_err(|_| "no valid MADT")?;
-    let mut platform = Platform { local_apic_address: Some(u64::from(madt.get().local_apic_address)), ..Platform::default() };
+    let mut platform = Platform {
+        local_apic_address: Some(u64::from(madt.get().local_apic_address)),
+        ..Platform::default()
+    };
     for entry in madt.get().entries() {
         match entry {
             MadtEntry::LocalApic(entry) => {

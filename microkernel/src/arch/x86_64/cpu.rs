@@ -16,7 +16,9 @@ use x86_64::VirtAddr;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
 use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
-use x86_64::registers::model_specific::{Efer, EferFlags, GsBase, KernelGsBase, LStar, SFMask, Star};
+use x86_64::registers::model_specific::{
+    Efer, EferFlags, GsBase, KernelGsBase, LStar, SFMask, Star,
+};
 use x86_64::registers::rflags::RFlags;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
 use x86_64::structures::tss::TaskStateSegment;
@@ -53,7 +55,8 @@ pub mod per_cpu_offset {
     /// [`super::PerCpu::current_context`].
     pub const CURRENT_CONTEXT: usize = core::mem::offset_of!(super::PerCpu, current_context);
     /// [`super::PerCpu::current_context_end`].
-    pub const CURRENT_CONTEXT_END: usize = core::mem::offset_of!(super::PerCpu, current_context_end);
+    pub const CURRENT_CONTEXT_END: usize =
+        core::mem::offset_of!(super::PerCpu, current_context_end);
 }
 
 /// This CPU's tables and per-CPU data. Courier runs on the boot CPU only, with interrupts
@@ -146,7 +149,9 @@ pub fn description() -> Description {
     if cpuid(0x8000_0000, 0).eax >= 0x8000_0004 {
         for (index, leaf) in (0x8000_0002u32..=0x8000_0004).enumerate() {
             let result = cpuid(leaf, 0);
-            for (word_index, word) in [result.eax, result.ebx, result.ecx, result.edx].into_iter().enumerate() {
+            for (word_index, word) in
+                [result.eax, result.ebx, result.ecx, result.edx].into_iter().enumerate()
+            {
                 let offset = index * 16 + word_index * 4;
                 description.text[offset..offset + 4].copy_from_slice(&word.to_le_bytes());
             }

@@ -18,8 +18,8 @@ use crate::mm::kernel_space;
 use crate::mm::page_table::Caching;
 
 pub use paging::{
-    Paging, activate_kernel_only, activate_kernel_root, activate_user_root, current_root, flush_everything, flush_page,
-    initialize_user_root,
+    Paging, activate_kernel_only, activate_kernel_root, activate_user_root, current_root,
+    flush_everything, flush_page, initialize_user_root,
 };
 pub use power::{halt_forever, power_off};
 pub use trap::{UserContext, resume_user};
@@ -113,7 +113,11 @@ pub fn initialize(boot: &BootInfo) -> Result<Platform, &'static str> {
     let (apic_id, counter_frequency) = apic::initialize(local_apic);
     APIC_ID.store(apic_id, core::sync::atomic::Ordering::Relaxed);
 
-    let io_apic = platform.io_apics.first().copied().unwrap_or(acpi::IoApic { address: 0xfec0_0000, first_line: 0 });
+    let io_apic = platform
+        .io_apics
+        .first()
+        .copied()
+        .unwrap_or(acpi::IoApic { address: 0xfec0_0000, first_line: 0 });
     let io_apic_base = kernel_space::map_physical(io_apic.address, 4096, Caching::Device)
         .map_err(|_| "cannot map the I/O APIC")?;
     let lines = io_apic::initialize(io_apic_base, io_apic.first_line);
@@ -126,12 +130,18 @@ pub fn initialize(boot: &BootInfo) -> Result<Platform, &'static str> {
         .iter()
         .find(|entry| entry.isa_line == serial::ISA_LINE)
         .map(|entry| {
-            (entry.line, io_apic::LineMode {
-                active_low: entry.flags & 0b11 == 0b11,
-                level_triggered: (entry.flags >> 2) & 0b11 == 0b11,
-            })
+            (
+                entry.line,
+                io_apic::LineMode {
+                    active_low: entry.flags & 0b11 == 0b11,
+                    level_triggered: (entry.flags >> 2) & 0b11 == 0b11,
+                },
+            )
         })
-        .unwrap_or((u32::from(serial::ISA_LINE), io_apic::LineMode { active_low: false, level_triggered: false }));
+        .unwrap_or((
+            u32::from(serial::ISA_LINE),
+            io_apic::LineMode { active_low: false, level_triggered: false },
+        ));
     CONSOLE_LINE.call_once(|| (line, mode));
 
     Ok(Platform {
@@ -189,10 +199,7 @@ pub fn wait_for_interrupt() {
 /// Makes `context` the one the next entry from user mode saves into and
 /// [`resume_user`] restores.
 pub fn set_current_context(context: &mut UserContext) {
-    cpu::set_current_context(
-        core::ptr::from_mut(context) as u64,
-        size_of::<UserContext>() as u64,
-    );
+    cpu::set_current_context(core::ptr::from_mut(context) as u64, size_of::<UserContext>() as u64);
 }
 
 /// Reads an address the kernel never maps, to test the kernel-fault path.

@@ -63,7 +63,9 @@ impl PageTableFormat for Paging {
         if attributes.access.user {
             entry |= USER;
         }
-        if !attributes.access.execute && NO_EXECUTE_ENABLED.load(core::sync::atomic::Ordering::Relaxed) {
+        if !attributes.access.execute
+            && NO_EXECUTE_ENABLED.load(core::sync::atomic::Ordering::Relaxed)
+        {
             entry |= NO_EXECUTE;
         }
         if attributes.caching == Caching::Device {
@@ -153,21 +155,27 @@ pub unsafe fn activate_user_root(root: u64, _address_space_identifier: u16) {
 /// `kernel_root` must be the kernel's root table.
 pub unsafe fn activate_kernel_only(kernel_root: u64) {
     // SAFETY: the kernel root maps the kernel half exactly as every user root does.
-    unsafe { asm!("mov cr3, {root}", root = in(reg) kernel_root, options(nostack, preserves_flags)) };
+    unsafe {
+        asm!("mov cr3, {root}", root = in(reg) kernel_root, options(nostack, preserves_flags))
+    };
 }
 
 /// The current root table's physical address.
 pub fn current_root() -> u64 {
     let value: u64;
     // SAFETY: reading CR3 has no side effects.
-    unsafe { asm!("mov {value}, cr3", value = out(reg) value, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("mov {value}, cr3", value = out(reg) value, options(nomem, nostack, preserves_flags))
+    };
     value & ADDRESS_MASK
 }
 
 /// Invalidates the TLB entry for `virtual_address` in the current address space.
 pub fn flush_page(virtual_address: u64, _address_space_identifier: u16) {
     // SAFETY: invlpg only drops a cached translation.
-    unsafe { asm!("invlpg [{address}]", address = in(reg) virtual_address, options(nostack, preserves_flags)) };
+    unsafe {
+        asm!("invlpg [{address}]", address = in(reg) virtual_address, options(nostack, preserves_flags))
+    };
 }
 
 /// Invalidates every TLB entry, global ones included (toggling CR4.PGE).

@@ -138,9 +138,26 @@ impl fmt::Display for UserContext {
              \x20   rsi {:#018x}  rdi {:#018x}  rbp {:#018x}  r8  {:#018x}\n\
              \x20   r9  {:#018x}  r10 {:#018x}  r11 {:#018x}  r12 {:#018x}\n\
              \x20   r13 {:#018x}  r14 {:#018x}  r15 {:#018x}  cs {:#x} ss {:#x}",
-            self.rip, self.rsp, self.rflags, self.rax, self.rbx, self.rcx, self.rdx, self.rsi,
-            self.rdi, self.rbp, self.r8, self.r9, self.r10, self.r11, self.r12, self.r13,
-            self.r14, self.r15, self.cs, self.ss,
+            self.rip,
+            self.rsp,
+            self.rflags,
+            self.rax,
+            self.rbx,
+            self.rcx,
+            self.rdx,
+            self.rsi,
+            self.rdi,
+            self.rbp,
+            self.r8,
+            self.r9,
+            self.r10,
+            self.r11,
+            self.r12,
+            self.r13,
+            self.r14,
+            self.r15,
+            self.cs,
+            self.ss,
         )
     }
 }
@@ -291,13 +308,19 @@ pub fn initialize() {
         let address = |vector: u64| x86_64::VirtAddr::new(stubs + 16 * vector);
         table.divide_error.set_handler_addr(address(0));
         table.debug.set_handler_addr(address(1));
-        table.non_maskable_interrupt.set_handler_addr(address(2)).set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
+        table
+            .non_maskable_interrupt
+            .set_handler_addr(address(2))
+            .set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
         table.breakpoint.set_handler_addr(address(3));
         table.overflow.set_handler_addr(address(4));
         table.bound_range_exceeded.set_handler_addr(address(5));
         table.invalid_opcode.set_handler_addr(address(6));
         table.device_not_available.set_handler_addr(address(7));
-        table.double_fault.set_handler_addr(address(8)).set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
+        table
+            .double_fault
+            .set_handler_addr(address(8))
+            .set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
         table.invalid_tss.set_handler_addr(address(10));
         table.segment_not_present.set_handler_addr(address(11));
         table.stack_segment_fault.set_handler_addr(address(12));
@@ -305,7 +328,10 @@ pub fn initialize() {
         table.page_fault.set_handler_addr(address(14));
         table.x87_floating_point.set_handler_addr(address(16));
         table.alignment_check.set_handler_addr(address(17));
-        table.machine_check.set_handler_addr(address(18)).set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
+        table
+            .machine_check
+            .set_handler_addr(address(18))
+            .set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
         table.simd_floating_point.set_handler_addr(address(19));
         table.virtualization.set_handler_addr(address(20));
         table.cp_protection_exception.set_handler_addr(address(21));
