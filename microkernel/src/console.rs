@@ -68,7 +68,7 @@ static LOGGER: KernelLogger = KernelLogger;
 ///
 /// An unknown name keeps `info` and is returned, for the caller to report once the banner
 /// is out.
-pub fn initialize<'name>(level: Option<&'name str>) -> Result<(), &'name str> {
+pub fn initialize(level: Option<&str>) -> Result<(), &str> {
     let _ = log::set_logger(&LOGGER);
     let (filter, result) = match level {
         None | Some("info") => (log::LevelFilter::Info, Ok(())),

@@ -4,11 +4,11 @@
 //! allocator, the page-table walker, the ELF loader's checks, the command line) build and
 //! run their tests on the host with `cargo test -p microkernel`. Everything that touches
 //! hardware is compiled only for the bare-metal targets (`target_os = "none"`): the
-//! architecture layer in [`arch`] (the only place with `cfg(target_arch)`), the kernel's
+//! architecture layer in `arch` (the only place with `cfg(target_arch)`), the kernel's
 //! global state and the boot sequence in `kernel`.
 //!
 //! Reading order: `arch::<architecture>::boot` (entry from each loader) → [`boot`]
-//! (one `BootInfo`) → `kernel::start` (memory, interrupts, timer, programs) → [`syscall`]
+//! (one `BootInfo`) → `kernel::start` (memory, interrupts, timer, programs) → `syscall`
 //! and `trap` (what user code can ask for, and what happens when it faults).
 
 #![cfg_attr(not(test), no_std)]

@@ -28,6 +28,9 @@ pub enum BootPath {
     Limine,
 }
 
+/// An extra check of a case's log: `Err` says what is wrong.
+pub type LogCheck = fn(&str) -> Result<(), String>;
+
 /// One QEMU test.
 #[derive(Clone)]
 pub struct Case {
@@ -50,7 +53,7 @@ pub struct Case {
     /// Texts that must not appear.
     pub reject: Vec<String>,
     /// An extra check of the log.
-    pub check: Option<fn(&str) -> Result<(), String>>,
+    pub check: Option<LogCheck>,
 }
 
 impl Case {
@@ -74,7 +77,7 @@ impl Case {
         self
     }
 
-    fn checking(mut self, check: fn(&str) -> Result<(), String>) -> Self {
+    fn checking(mut self, check: LogCheck) -> Self {
         self.check = Some(check);
         self
     }

@@ -90,7 +90,7 @@ fn parse(arguments: &[String]) -> Result<Options, String> {
                     Some(text.parse().map_err(|_| format!("--jobs takes a number, not {text:?}"))?);
             }
             "--limine-dir" => {
-                options.limine_directory = Some(PathBuf::from(value("--limine-dir")?))
+                options.limine_directory = Some(PathBuf::from(value("--limine-dir")?));
             }
             other => return Err(format!("unknown option {other:?}")),
         }

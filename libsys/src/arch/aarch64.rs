@@ -79,6 +79,6 @@ pub fn execute_privileged_instruction() {
     // SAFETY: at EL0 reading TTBR1_EL1 is undefined and traps to the kernel, which ends
     // the program; the destination register is a declared output.
     unsafe {
-        core::arch::asm!("mrs {scratch}, ttbr1_el1", scratch = out(reg) _, options(nomem, nostack))
+        core::arch::asm!("mrs {scratch}, ttbr1_el1", scratch = out(reg) _, options(nomem, nostack));
     }
 }

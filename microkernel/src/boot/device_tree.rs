@@ -110,10 +110,10 @@ impl<'blob> DeviceTree<'blob> {
         self.tree
             .all_nodes()
             .filter(|node| {
-                node.property("device_type").and_then(|property| property.as_str())
+                node.property("device_type").and_then(flat_device_tree::node::NodeProperty::as_str)
                     == Some("memory")
             })
-            .flat_map(|node| node.reg())
+            .flat_map(flat_device_tree::node::FdtNode::reg)
             .filter_map(|region| Some((region.starting_address as u64, region.size? as u64)))
     }
 
@@ -128,8 +128,8 @@ impl<'blob> DeviceTree<'blob> {
             .tree
             .find_node("/reserved-memory")
             .into_iter()
-            .flat_map(|node| node.children())
-            .flat_map(|child| child.reg())
+            .flat_map(flat_device_tree::node::FdtNode::children)
+            .flat_map(flat_device_tree::node::FdtNode::reg)
             .filter_map(|region| Some((region.starting_address as u64, region.size? as u64)));
         header.chain(nodes)
     }
@@ -157,7 +157,7 @@ impl<'blob> DeviceTree<'blob> {
             device.register_count += 1;
         }
         if let Some(property) = node.property("interrupts") {
-            for cell in property.value.chunks_exact(4).take(MAX_CELLS) {
+            for cell in property.value.as_chunks::<4>().0.iter().take(MAX_CELLS) {
                 device.interrupt_cells[device.interrupt_cell_count] =
                     u32::from_be_bytes([cell[0], cell[1], cell[2], cell[3]]);
                 device.interrupt_cell_count += 1;

@@ -97,7 +97,7 @@ impl<'storage> FrameAllocator<'storage> {
     }
 
     fn index_of(&self, address: u64) -> Option<u64> {
-        if address % PAGE_SIZE != 0 || address < self.base {
+        if !address.is_multiple_of(PAGE_SIZE) || address < self.base {
             return None;
         }
         let index = (address - self.base) / PAGE_SIZE;

@@ -218,7 +218,7 @@ pub fn build(boot: &BootInfo) -> Result<(), MemoryError> {
         heapless::Vec::new();
     for region in boot.memory_map.iter().filter(|region| region.kind.is_ram()) {
         let start = align_down(region.start, PAGE_SIZE);
-        let end = align_up(region.end(), PAGE_SIZE).unwrap_or(u64::MAX & !(PAGE_SIZE - 1));
+        let end = align_up(region.end(), PAGE_SIZE).unwrap_or(!(PAGE_SIZE - 1));
         match runs.last_mut() {
             Some(last) if start <= last.1 => last.1 = last.1.max(end),
             _ => {
@@ -282,7 +282,7 @@ fn map_range(
             .find(|&level| {
                 let size = level_size(level);
                 arch::Paging::supports_leaf(level)
-                    && physical % size == 0
+                    && physical.is_multiple_of(size)
                     && physical.checked_add(size).is_some_and(|leaf_end| leaf_end <= end)
             })
             .unwrap_or(0);

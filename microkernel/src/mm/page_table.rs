@@ -215,8 +215,8 @@ impl<F: PageTableFormat> PageTable<F> {
         let size = level_size(level);
         if level >= LEVELS - 1
             || !F::supports_leaf(level)
-            || virtual_address % size != 0
-            || physical % size != 0
+            || !virtual_address.is_multiple_of(size)
+            || !physical.is_multiple_of(size)
         {
             return Err(MapError::Misaligned);
         }
@@ -308,7 +308,7 @@ impl<F: PageTableFormat> PageTable<F> {
         virtual_address: u64,
     ) -> Option<Translation> {
         let translation = self.translate(memory, virtual_address)?;
-        if virtual_address % level_size(translation.level) != 0 {
+        if !virtual_address.is_multiple_of(level_size(translation.level)) {
             return None;
         }
         let (table, slot, _) = self.find_leaf(memory, virtual_address)?;
@@ -489,7 +489,7 @@ pub(crate) mod tests {
     unsafe impl TableMemory for SimulatedMemory {
         fn table(&mut self, address: u64) -> *mut Table {
             let table = self.tables.get_mut(&address).expect("walker reached an unknown table");
-            &mut **table
+            &raw mut **table
         }
         fn allocate_table(&mut self) -> Option<u64> {
             if self.budget == 0 {
@@ -597,11 +597,11 @@ pub(crate) mod tests {
                 match kind {
                     0 => {
                         let result = table.map(&mut memory, address, page * 0x1000, attributes, 0);
-                        if model.contains_key(&address) {
-                            prop_assert_eq!(result, Err(MapError::AlreadyMapped));
-                        } else {
+                        if let std::collections::btree_map::Entry::Vacant(e) = model.entry(address) {
                             prop_assert_eq!(result, Ok(()));
-                            model.insert(address, (page * 0x1000, write));
+                            e.insert((page * 0x1000, write));
+                        } else {
+                            prop_assert_eq!(result, Err(MapError::AlreadyMapped));
                         }
                     }
                     1 => {

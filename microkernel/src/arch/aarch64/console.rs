@@ -93,7 +93,7 @@ pub fn relocate(base: u64) {
 /// The UART's interrupt as device-tree cells `(type, number, flags)`.
 pub fn interrupt() -> Option<(u32, u32, u32)> {
     let packed = INTERRUPT.load(Ordering::Relaxed);
-    (packed != u64::MAX).then(|| {
+    (packed != u64::MAX).then_some({
         ((packed >> 40) as u32, ((packed >> 8) & 0xffff_ffff) as u32, (packed & 0xff) as u32)
     })
 }

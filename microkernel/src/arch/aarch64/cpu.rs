@@ -61,7 +61,7 @@ pub fn description() -> Description {
     let main_id: u64;
     // SAFETY: reading MIDR_EL1 has no side effects.
     unsafe {
-        core::arch::asm!("mrs {value}, midr_el1", value = out(reg) main_id, options(nomem, nostack))
+        core::arch::asm!("mrs {value}, midr_el1", value = out(reg) main_id, options(nomem, nostack));
     };
     Description { main_id }
 }

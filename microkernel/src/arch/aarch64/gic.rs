@@ -276,7 +276,7 @@ pub fn acknowledge() -> Option<Interrupt> {
         let value: u64;
         // SAFETY: reading ICC_IAR1_EL1 acknowledges the interrupt; nothing else changes.
         unsafe {
-            asm!("mrs {value}, S3_0_C12_C12_0", value = out(reg) value, options(nomem, nostack))
+            asm!("mrs {value}, S3_0_C12_C12_0", value = out(reg) value, options(nomem, nostack));
         };
         (value & 0xff_ffff) as u32
     } else {
@@ -296,7 +296,7 @@ pub fn acknowledge() -> Option<Interrupt> {
     if version == 3 {
         // SAFETY: writing ICC_EOIR1_EL1 with the acknowledged INTID ends that interrupt.
         unsafe {
-            asm!("msr S3_0_C12_C12_1, {value}", "isb", value = in(reg) u64::from(intid), options(nostack))
+            asm!("msr S3_0_C12_C12_1, {value}", "isb", value = in(reg) u64::from(intid), options(nostack));
         };
     } else {
         write32(CPU_FRAME.load(Ordering::Relaxed), CPU_END_OF_INTERRUPT, intid);

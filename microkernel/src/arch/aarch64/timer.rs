@@ -25,7 +25,7 @@ pub fn counter() -> u64 {
     // SAFETY: reading CNTVCT_EL0 has no side effects; the isb orders it after earlier
     // instructions.
     unsafe {
-        asm!("isb", "mrs {value}, cntvct_el0", value = out(reg) value, options(nomem, nostack))
+        asm!("isb", "mrs {value}, cntvct_el0", value = out(reg) value, options(nomem, nostack));
     };
     value
 }

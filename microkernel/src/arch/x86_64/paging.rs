@@ -156,7 +156,7 @@ pub unsafe fn activate_user_root(root: u64, _address_space_identifier: u16) {
 pub unsafe fn activate_kernel_only(kernel_root: u64) {
     // SAFETY: the kernel root maps the kernel half exactly as every user root does.
     unsafe {
-        asm!("mov cr3, {root}", root = in(reg) kernel_root, options(nostack, preserves_flags))
+        asm!("mov cr3, {root}", root = in(reg) kernel_root, options(nostack, preserves_flags));
     };
 }
 
@@ -165,7 +165,7 @@ pub fn current_root() -> u64 {
     let value: u64;
     // SAFETY: reading CR3 has no side effects.
     unsafe {
-        asm!("mov {value}, cr3", value = out(reg) value, options(nomem, nostack, preserves_flags))
+        asm!("mov {value}, cr3", value = out(reg) value, options(nomem, nostack, preserves_flags));
     };
     value & ADDRESS_MASK
 }
@@ -174,7 +174,7 @@ pub fn current_root() -> u64 {
 pub fn flush_page(virtual_address: u64, _address_space_identifier: u16) {
     // SAFETY: invlpg only drops a cached translation.
     unsafe {
-        asm!("invlpg [{address}]", address = in(reg) virtual_address, options(nostack, preserves_flags))
+        asm!("invlpg [{address}]", address = in(reg) virtual_address, options(nostack, preserves_flags));
     };
 }
 

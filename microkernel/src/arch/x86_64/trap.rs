@@ -295,54 +295,58 @@ pub fn resume_user() -> ! {
 }
 
 /// The IDT: 256 gates, one per stub.
-static mut INTERRUPT_DESCRIPTOR_TABLE: x86_64::structures::idt::InterruptDescriptorTable =
-    x86_64::structures::idt::InterruptDescriptorTable::new();
+static INTERRUPT_DESCRIPTOR_TABLE: spin::Once<x86_64::structures::idt::InterruptDescriptorTable> =
+    spin::Once::new();
 
 /// Fills and loads the IDT.
 pub fn initialize() {
     let stubs = (&raw const trap_stubs) as u64;
-    // SAFETY: called once at boot with interrupts disabled; the IDT is a static, so the
-    // address loaded into IDTR stays valid; every gate points at a stub in `trap_stubs`.
-    unsafe {
-        let table = &mut *(&raw mut INTERRUPT_DESCRIPTOR_TABLE);
+    let table = INTERRUPT_DESCRIPTOR_TABLE.call_once(|| {
+        let mut table = x86_64::structures::idt::InterruptDescriptorTable::new();
         let address = |vector: u64| x86_64::VirtAddr::new(stubs + 16 * vector);
-        table.divide_error.set_handler_addr(address(0));
-        table.debug.set_handler_addr(address(1));
-        table
-            .non_maskable_interrupt
-            .set_handler_addr(address(2))
-            .set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
-        table.breakpoint.set_handler_addr(address(3));
-        table.overflow.set_handler_addr(address(4));
-        table.bound_range_exceeded.set_handler_addr(address(5));
-        table.invalid_opcode.set_handler_addr(address(6));
-        table.device_not_available.set_handler_addr(address(7));
-        table
-            .double_fault
-            .set_handler_addr(address(8))
-            .set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
-        table.invalid_tss.set_handler_addr(address(10));
-        table.segment_not_present.set_handler_addr(address(11));
-        table.stack_segment_fault.set_handler_addr(address(12));
-        table.general_protection_fault.set_handler_addr(address(13));
-        table.page_fault.set_handler_addr(address(14));
-        table.x87_floating_point.set_handler_addr(address(16));
-        table.alignment_check.set_handler_addr(address(17));
-        table
-            .machine_check
-            .set_handler_addr(address(18))
-            .set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
-        table.simd_floating_point.set_handler_addr(address(19));
-        table.virtualization.set_handler_addr(address(20));
-        table.cp_protection_exception.set_handler_addr(address(21));
-        table.hv_injection_exception.set_handler_addr(address(28));
-        table.vmm_communication_exception.set_handler_addr(address(29));
-        table.security_exception.set_handler_addr(address(30));
-        for vector in 32..=255u8 {
-            table[vector].set_handler_addr(address(u64::from(vector)));
+        // SAFETY: every gate points at its stub in `trap_stubs` (16 bytes per vector),
+        // which saves the registers and calls the kernel's handlers as this module
+        // describes; the interrupt stack index names the TSS slot `cpu` fills.
+        unsafe {
+            table.divide_error.set_handler_addr(address(0));
+            table.debug.set_handler_addr(address(1));
+            table
+                .non_maskable_interrupt
+                .set_handler_addr(address(2))
+                .set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
+            table.breakpoint.set_handler_addr(address(3));
+            table.overflow.set_handler_addr(address(4));
+            table.bound_range_exceeded.set_handler_addr(address(5));
+            table.invalid_opcode.set_handler_addr(address(6));
+            table.device_not_available.set_handler_addr(address(7));
+            table
+                .double_fault
+                .set_handler_addr(address(8))
+                .set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
+            table.invalid_tss.set_handler_addr(address(10));
+            table.segment_not_present.set_handler_addr(address(11));
+            table.stack_segment_fault.set_handler_addr(address(12));
+            table.general_protection_fault.set_handler_addr(address(13));
+            table.page_fault.set_handler_addr(address(14));
+            table.x87_floating_point.set_handler_addr(address(16));
+            table.alignment_check.set_handler_addr(address(17));
+            table
+                .machine_check
+                .set_handler_addr(address(18))
+                .set_stack_index(cpu::FATAL_INTERRUPT_STACK - 1);
+            table.simd_floating_point.set_handler_addr(address(19));
+            table.virtualization.set_handler_addr(address(20));
+            table.cp_protection_exception.set_handler_addr(address(21));
+            table.hv_injection_exception.set_handler_addr(address(28));
+            table.vmm_communication_exception.set_handler_addr(address(29));
+            table.security_exception.set_handler_addr(address(30));
+            for vector in 32..=255u8 {
+                table[vector].set_handler_addr(address(u64::from(vector)));
+            }
         }
-        table.load_unsafe();
-    }
+        table
+    });
+    table.load();
 }
 
 /// Exception names, by vector.
