@@ -92,6 +92,15 @@ fn cargo_build(
     Ok(executables)
 }
 
+/// Writes `bytes` to `path` unless it already holds them (so the kernel's build script,
+/// which watches the file, does not rebuild for nothing).
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if fs::read(path).is_ok_and(|existing| existing == bytes) {
+        return Ok(());
+    }
+    fs::write(path, bytes).map_err(|error| format!("{}: {error}", path.display()))
+}
+
 /// Writes the deliberately broken program images and returns them as `(name, path)`.
 fn broken_samples(arch: Arch, a_program: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let directory = output_directory(arch).join("samples");
@@ -99,10 +108,9 @@ fn broken_samples(arch: Arch, a_program: &Path) -> Result<Vec<(String, PathBuf)>
     let bytes = fs::read(a_program).map_err(|error| format!("{}: {error}", a_program.display()))?;
     let truncated = directory.join("corrupt-elf");
     // The ELF header survives but the program headers it points at do not.
-    fs::write(&truncated, &bytes[..bytes.len().min(80)]).map_err(|error| error.to_string())?;
+    write_if_changed(&truncated, &bytes[..bytes.len().min(80)])?;
     let text = directory.join("not-elf");
-    fs::write(&text, b"This is a text file, not a program.\n")
-        .map_err(|error| error.to_string())?;
+    write_if_changed(&text, b"This is a text file, not a program.\n")?;
     Ok(vec![("corrupt-elf".to_string(), truncated), ("not-elf".to_string(), text)])
 }
 

@@ -8,10 +8,14 @@
 //! reserved ranges. [`DeviceTree`] answers the device queries the aarch64 code makes
 //! (UART, interrupt controller, timer interrupts).
 //!
-//! Parsing uses the `flat_device_tree` crate; the header is checked here first so that a
-//! corrupt blob is refused with [`BootError::BadDeviceTree`] rather than read past its end.
+//! Parsing uses Google's `dtoolkit` crate, which validates the whole blob when it is
+//! opened and is fuzz-tested not to panic afterwards (two other crates, `fdt` and
+//! `flat_device_tree`, panicked on corrupted blobs in this module's property test). The
+//! header is also checked here first so that a corrupt blob is refused with
+//! [`BootError::BadDeviceTree`].
 
-use flat_device_tree::Fdt;
+use dtoolkit::fdt::{Fdt, FdtNode};
+use dtoolkit::{Node, Property};
 
 use super::{BootError, BootInfo, BootLoader, KernelImage, MemoryKind, MemoryRegion};
 
@@ -66,9 +70,46 @@ impl Device {
     }
 }
 
-/// A parsed, header-checked device tree.
+/// A parsed, validated device tree.
 pub struct DeviceTree<'blob> {
     tree: Fdt<'blob>,
+}
+
+/// Deepest node nesting searched (real trees are a handful of levels deep).
+const MAX_DEPTH: usize = 16;
+
+/// The `reg` ranges of `node` as `(address, size)`, skipping ranges that do not fit.
+fn registers<'blob>(node: FdtNode<'blob>) -> impl Iterator<Item = (u64, u64)> + 'blob {
+    node.reg()
+        .ok()
+        .flatten()
+        .into_iter()
+        .flatten()
+        .filter_map(|range| Some((range.address::<u64>().ok()?, range.size::<u64>().ok()?)))
+}
+
+fn is_compatible(node: &FdtNode<'_>, compatibles: &[&str]) -> bool {
+    node.compatible().is_some_and(|mut names| names.any(|name| compatibles.contains(&name)))
+}
+
+fn string_property<'blob>(node: &FdtNode<'blob>, name: &str) -> Option<&'blob str> {
+    node.property(name)?.value_as::<&'blob str>().ok()
+}
+
+/// Calls `visit` on `node` and every node below it (depth first), stopping at the first
+/// `Some`.
+fn search<'blob, T>(
+    node: FdtNode<'blob>,
+    depth: usize,
+    visit: &mut impl FnMut(FdtNode<'blob>) -> Option<T>,
+) -> Option<T> {
+    if let Some(found) = visit(node) {
+        return Some(found);
+    }
+    if depth >= MAX_DEPTH {
+        return None;
+    }
+    node.children().find_map(|child| search(child, depth + 1, visit))
 }
 
 impl<'blob> DeviceTree<'blob> {
@@ -77,89 +118,69 @@ impl<'blob> DeviceTree<'blob> {
     /// # Errors
     ///
     /// [`BootError::BadDeviceTree`] when the magic number is wrong, the blob is shorter
-    /// than its header says, or a block offset points outside it.
+    /// than its header says, or its structure is invalid.
     pub fn parse(blob: &'blob [u8]) -> Result<Self, BootError> {
         let size = blob_size(blob).ok_or(BootError::BadDeviceTree)?;
-        if blob.len() < size {
-            return Err(BootError::BadDeviceTree);
-        }
-        let blob = &blob[..size];
-        let field = |offset| be32(blob, offset).map(|value| value as usize);
-        let structure_offset = field(8).ok_or(BootError::BadDeviceTree)?;
-        let strings_offset = field(12).ok_or(BootError::BadDeviceTree)?;
-        let reservations_offset = field(16).ok_or(BootError::BadDeviceTree)?;
-        let strings_size = field(32).ok_or(BootError::BadDeviceTree)?;
-        let structure_size = field(36).ok_or(BootError::BadDeviceTree)?;
-        let inside = |offset: usize, length: usize| {
-            offset >= HEADER_SIZE && offset.checked_add(length).is_some_and(|end| end <= size)
-        };
-        if !inside(structure_offset, structure_size)
-            || !inside(strings_offset, strings_size)
-            || !inside(reservations_offset, 16)
-            || structure_offset % 4 != 0
-            || reservations_offset % 8 != 0
-        {
-            return Err(BootError::BadDeviceTree);
-        }
+        let blob = blob.get(..size).ok_or(BootError::BadDeviceTree)?;
         let tree = Fdt::new(blob).map_err(|_| BootError::BadDeviceTree)?;
         Ok(DeviceTree { tree })
     }
 
     /// RAM ranges from every node whose `device_type` is `"memory"`.
-    pub fn memory_regions(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.tree
-            .all_nodes()
-            .filter(|node| {
-                node.property("device_type").and_then(flat_device_tree::node::NodeProperty::as_str)
-                    == Some("memory")
-            })
-            .flat_map(flat_device_tree::node::FdtNode::reg)
-            .filter_map(|region| Some((region.starting_address as u64, region.size? as u64)))
+    pub fn memory_regions(&self, mut accept: impl FnMut(u64, u64)) {
+        let _ = search(self.tree.root(), 0, &mut |node| {
+            if string_property(&node, "device_type") == Some("memory") {
+                registers(node).for_each(|(start, length)| accept(start, length));
+            }
+            None::<()>
+        });
     }
 
     /// Ranges the firmware reserved: `/memreserve/` entries and the `reg` of every child of
     /// `/reserved-memory`.
-    pub fn reserved_regions(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        let header = self
-            .tree
-            .memory_reservations()
-            .map(|reservation| (reservation.address() as u64, reservation.size() as u64));
-        let nodes = self
-            .tree
-            .find_node("/reserved-memory")
-            .into_iter()
-            .flat_map(flat_device_tree::node::FdtNode::children)
-            .flat_map(flat_device_tree::node::FdtNode::reg)
-            .filter_map(|region| Some((region.starting_address as u64, region.size? as u64)));
-        header.chain(nodes)
+    pub fn reserved_regions(&self, mut accept: impl FnMut(u64, u64)) {
+        for reservation in self.tree.memory_reservations() {
+            accept(reservation.address(), reservation.size());
+        }
+        if let Some(node) = self.tree.find_node("/reserved-memory") {
+            for child in node.children() {
+                registers(child).for_each(|(start, length)| accept(start, length));
+            }
+        }
     }
 
     /// `/chosen/bootargs`.
     pub fn boot_arguments(&self) -> Option<&'blob str> {
-        self.tree.chosen().ok()?.bootargs()
+        string_property(&self.tree.find_node("/chosen")?, "bootargs")
     }
 
     /// Number of `cpu` nodes under `/cpus`.
     pub fn processor_count(&self) -> usize {
-        self.tree.cpus().count()
+        self.tree.find_node("/cpus").map_or(0, |cpus| {
+            cpus.children()
+                .filter(|child| {
+                    child.name_without_address() == "cpu"
+                        || string_property(child, "device_type") == Some("cpu")
+                })
+                .count()
+        })
     }
 
-    fn device_from(node: flat_device_tree::node::FdtNode<'_, 'blob>) -> Device {
+    fn device_from(node: FdtNode<'blob>) -> Device {
         let mut device = Device {
             registers: [(0, 0); 4],
             register_count: 0,
             interrupt_cells: [0; MAX_CELLS],
             interrupt_cell_count: 0,
         };
-        for region in node.reg().take(device.registers.len()) {
-            device.registers[device.register_count] =
-                (region.starting_address as u64, region.size.unwrap_or(0) as u64);
+        for range in registers(node).take(device.registers.len()) {
+            device.registers[device.register_count] = range;
             device.register_count += 1;
         }
         if let Some(property) = node.property("interrupts") {
-            for cell in property.value.as_chunks::<4>().0.iter().take(MAX_CELLS) {
-                device.interrupt_cells[device.interrupt_cell_count] =
-                    u32::from_be_bytes([cell[0], cell[1], cell[2], cell[3]]);
+            let (cells, _) = property.value().as_chunks::<4>();
+            for cell in cells.iter().take(MAX_CELLS) {
+                device.interrupt_cells[device.interrupt_cell_count] = u32::from_be_bytes(*cell);
                 device.interrupt_cell_count += 1;
             }
         }
@@ -168,23 +189,35 @@ impl<'blob> DeviceTree<'blob> {
 
     /// The first node compatible with one of `compatibles`.
     pub fn find_compatible(&self, compatibles: &[&str]) -> Option<Device> {
-        self.tree.find_compatible(compatibles).map(Self::device_from)
+        search(self.tree.root(), 0, &mut |node| {
+            is_compatible(&node, compatibles).then(|| Self::device_from(node))
+        })
     }
 
-    /// The device `/chosen/stdout-path` names, if it is compatible with one of
-    /// `compatibles`.
+    /// The device `/chosen/stdout-path` names (a path or an alias, optionally followed by
+    /// `:options`), if it is compatible with one of `compatibles`.
     pub fn standard_output(&self, compatibles: &[&str]) -> Option<Device> {
-        let node = self.tree.chosen().ok()?.stdout()?.node();
-        let compatible = node.compatible()?;
-        compatible.all().any(|name| compatibles.contains(&name)).then(|| Self::device_from(node))
+        let chosen = self.tree.find_node("/chosen")?;
+        let path = string_property(&chosen, "stdout-path")?;
+        let path = path.split(':').next()?;
+        let path = if path.starts_with('/') {
+            path
+        } else {
+            string_property(&self.tree.find_node("/aliases")?, path)?
+        };
+        let node = self.tree.find_node(path)?;
+        is_compatible(&node, compatibles).then(|| Self::device_from(node))
     }
 
     /// The `method` property of the node compatible with `arm,psci*` (`"hvc"` or `"smc"`).
     pub fn psci_method(&self) -> Option<&'blob str> {
-        self.tree
-            .find_compatible(&["arm,psci-1.0", "arm,psci-0.2", "arm,psci"])?
-            .property("method")?
-            .as_str()
+        search(self.tree.root(), 0, &mut |node| {
+            if is_compatible(&node, &["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]) {
+                string_property(&node, "method")
+            } else {
+                None
+            }
+        })
     }
 }
 
@@ -203,17 +236,15 @@ pub fn collect(
 ) -> Result<BootInfo, BootError> {
     let tree = DeviceTree::parse(blob)?;
     let mut info = BootInfo::new(BootLoader::QemuDeviceTree, direct_map_offset, kernel);
-    for (start, length) in tree.memory_regions() {
+    tree.memory_regions(|start, length| {
         info.add_memory_region(MemoryRegion { start, length, kind: MemoryKind::Usable });
-    }
+    });
     if info.memory_map.is_empty() {
         return Err(BootError::NoMemoryMap);
     }
     let blob_length = blob_size(blob).unwrap_or(blob.len()) as u64;
     let mut reserved_all = info.reserve(physical_address, blob_length);
-    for (start, length) in tree.reserved_regions() {
-        reserved_all &= info.reserve(start, length);
-    }
+    tree.reserved_regions(|start, length| reserved_all &= info.reserve(start, length));
     if !reserved_all {
         // Better to stop than to hand out memory the firmware still uses.
         return Err(BootError::BadDeviceTree);

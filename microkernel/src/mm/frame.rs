@@ -112,23 +112,14 @@ impl<'storage> FrameAllocator<'storage> {
     /// left out). Frames outside the covered range are ignored. Returns how many frames
     /// became free.
     pub fn add_free_range(&mut self, start: u64, end: u64) -> u64 {
-        let Some(first) = super::align_up(start.max(self.base), PAGE_SIZE) else {
+        let Some((first, last)) = self.index_range(super::align_up(start, PAGE_SIZE), end) else {
             return 0;
         };
-        let last = super::align_down(end, PAGE_SIZE);
-        let mut added = 0;
-        let mut address = first;
-        while address < last {
-            if let Some(index) = self.index_of(address)
-                && !self.is_free_index(index)
-            {
-                self.bitmap[(index / 64) as usize] |= 1 << (index % 64);
-                self.free += 1;
-                self.managed += 1;
-                added += 1;
-                self.hint = self.hint.min((index / 64) as usize);
-            }
-            address += PAGE_SIZE;
+        let added = self.set_bits(first, last, true);
+        self.free += added;
+        self.managed += added;
+        if added > 0 {
+            self.hint = self.hint.min((first / 64) as usize);
         }
         added
     }
@@ -137,24 +128,49 @@ impl<'storage> FrameAllocator<'storage> {
     /// reserved ranges found after the free ranges were added). Returns how many free
     /// frames were removed.
     pub fn remove_range(&mut self, start: u64, end: u64) -> u64 {
-        let first = super::align_down(start.max(self.base), PAGE_SIZE);
-        let mut removed = 0;
-        let mut address = first;
-        while address < end {
-            if let Some(index) = self.index_of(address)
-                && self.is_free_index(index)
-            {
-                self.bitmap[(index / 64) as usize] &= !(1 << (index % 64));
-                self.free -= 1;
-                self.managed -= 1;
-                removed += 1;
-            }
-            match address.checked_add(PAGE_SIZE) {
-                Some(next) => address = next,
-                None => break,
-            }
-        }
+        let end = super::align_up(end, PAGE_SIZE);
+        let Some((first, last)) =
+            self.index_range(Some(super::align_down(start, PAGE_SIZE)), end.unwrap_or(u64::MAX))
+        else {
+            return 0;
+        };
+        let removed = self.set_bits(first, last, false);
+        self.free -= removed;
+        self.managed -= removed;
         removed
+    }
+
+    /// The frame indices `[first, last)` of whole frames in `[start, end)` that the bitmap
+    /// covers, or `None` if there are none.
+    fn index_range(&self, start: Option<u64>, end: u64) -> Option<(u64, u64)> {
+        let start = start?.max(self.base);
+        let end = super::align_down(end, PAGE_SIZE);
+        if end <= start {
+            return None;
+        }
+        let first = (start - self.base) / PAGE_SIZE;
+        let last = ((end - self.base) / PAGE_SIZE).min(self.frame_count);
+        (first < last).then_some((first, last))
+    }
+
+    /// Sets (free) or clears (in use) bits `[first, last)` a word at a time; returns how
+    /// many bits changed.
+    fn set_bits(&mut self, first: u64, last: u64, free: bool) -> u64 {
+        let mut changed = 0;
+        let mut index = first;
+        while index < last {
+            let word = (index / 64) as usize;
+            let low = index % 64;
+            let high = (last - word as u64 * 64).min(64);
+            let mask =
+                if high - low == 64 { u64::MAX } else { ((1u64 << (high - low)) - 1) << low };
+            let before = self.bitmap[word];
+            let after = if free { before | mask } else { before & !mask };
+            changed += u64::from((before ^ after).count_ones());
+            self.bitmap[word] = after;
+            index = word as u64 * 64 + high;
+        }
+        changed
     }
 
     /// Allocates one frame, or `None` when memory is exhausted.
