@@ -111,7 +111,8 @@ pub fn start(boot: BootInfo) -> ! {
     let counter_at_banner = arch::read_counter();
     console::print(format_args!(
         "Courier on {}: {} MiB RAM ({} MiB free), {} ({} processor{}), {}, timer {} Hz\n\
-         boot: banner reached at counter {} ({} Hz counter), {} ms after reset\n",
+         boot: kernel entered at counter {}, banner reached at counter {} ({} Hz counter), \
+         {} ms after reset\n",
         arch::NAME,
         boot.total_ram() >> 20,
         (frames.free * crate::mm::PAGE_SIZE) >> 20,
@@ -120,6 +121,7 @@ pub fn start(boot: BootInfo) -> ! {
         if platform.processor_count == 1 { "" } else { "s" },
         platform.interrupt_controller,
         frequency,
+        boot.entry_counter,
         counter_at_banner,
         platform.counter_frequency,
         counter_at_banner.saturating_mul(1000) / platform.counter_frequency.max(1),

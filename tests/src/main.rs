@@ -373,20 +373,24 @@ fn boot_cost(options: &Options) -> Result<bool, String> {
                 .split(|character: char| !character.is_ascii_digit())
                 .filter_map(|part| part.parse().ok())
                 .collect();
-            let [counter, frequency, ..] = numbers[..] else {
+            let [entry, counter, frequency, ..] = numbers[..] else {
                 return Err(format!("cannot read {line:?}"));
             };
             let seen = outcome.trigger_seen_after.unwrap_or(outcome.elapsed);
             if counting {
-                let instructions = match arch {
-                    Arch::X86_64 => counter,
+                let instructions = |ticks: u64| match arch {
+                    Arch::X86_64 => ticks,
                     Arch::Aarch64 => {
-                        (u128::from(counter) * 1_000_000_000 / u128::from(frequency.max(1))) as u64
+                        (u128::from(ticks) * 1_000_000_000 / u128::from(frequency.max(1))) as u64
                     }
                 };
                 println!(
-                    "{arch} ({} -icount shift=0,sleep=off): {instructions} instructions from reset to the banner",
-                    machine.cpu
+                    "{arch} ({} -icount shift=0,sleep=off): {} instructions from reset to the \
+                     banner ({} before the kernel's first instruction, {} in the kernel)",
+                    machine.cpu,
+                    instructions(counter),
+                    instructions(entry),
+                    instructions(counter - entry),
                 );
             } else {
                 println!(

@@ -167,6 +167,9 @@ pub struct BootInfo {
     pub firmware: FirmwareTables,
     /// Number of processors the loader reported, if it did.
     pub processor_count: Option<u32>,
+    /// The architecture's counter (TSC, CNTVCT) when the kernel's first Rust code ran, to
+    /// tell firmware and loader time from kernel time.
+    pub entry_counter: u64,
 }
 
 impl BootInfo {
@@ -184,6 +187,7 @@ impl BootInfo {
             command_line_truncated: false,
             firmware: FirmwareTables::default(),
             processor_count: None,
+            entry_counter: 0,
         }
     }
 

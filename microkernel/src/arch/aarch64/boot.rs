@@ -204,6 +204,7 @@ fn find_device_tree(hint: u64) -> Option<(u64, &'static [u8])> {
 
 /// Continues QEMU's direct boot on the early page tables.
 extern "C" fn direct_boot_main(device_tree_hint: u64) -> ! {
+    let entry_counter = super::read_counter();
     let (virtual_base, size) = kernel_extent();
     let kernel = KernelImage { physical_base: KERNEL_LOAD_ADDRESS, virtual_base, size };
     super::KERNEL_VIRTUAL_OFFSET.store(virtual_base - KERNEL_LOAD_ADDRESS, Ordering::Relaxed);
@@ -212,16 +213,21 @@ extern "C" fn direct_boot_main(device_tree_hint: u64) -> ! {
     };
     super::console::initialize_from_device_tree(blob, super::DIRECT_MAP_BASE);
     match device_tree::collect(blob, address, super::DIRECT_MAP_BASE, kernel) {
-        Ok(info) => crate::kernel::start(info),
+        Ok(mut info) => {
+            info.entry_counter = entry_counter;
+            crate::kernel::start(info)
+        }
         Err(error) => crate::kernel::boot_failed(&error),
     }
 }
 
 /// Continues a Limine boot on the bootloader's page tables.
 extern "C" fn limine_main() -> ! {
+    let entry_counter = super::read_counter();
     let (virtual_base, size) = kernel_extent();
     match boot::limine::collect(size) {
         Ok(mut info) => {
+            info.entry_counter = entry_counter;
             super::KERNEL_VIRTUAL_OFFSET
                 .store(virtual_base - info.kernel.physical_base, Ordering::Relaxed);
             if let Some(address) = info.firmware.device_tree {

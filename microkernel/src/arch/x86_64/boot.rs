@@ -157,6 +157,7 @@ fn kernel_extent() -> (u64, u64) {
 
 /// Continues the PVH boot in 64-bit mode on the early page tables.
 extern "C" fn pvh_main(start_info: u32) -> ! {
+    let entry_counter = super::read_counter();
     super::serial::initialize();
     let (virtual_base, size) = kernel_extent();
     let kernel = KernelImage { physical_base: KERNEL_LOAD_ADDRESS, virtual_base, size };
@@ -164,17 +165,24 @@ extern "C" fn pvh_main(start_info: u32) -> ! {
     // tables stay active until the kernel switches to its own, after the reader is gone.
     let reader = unsafe { DirectMapReader::new(super::DIRECT_MAP_BASE, EARLY_MAPPED_MEMORY) };
     match boot::pvh::collect(&reader, u64::from(start_info), super::DIRECT_MAP_BASE, kernel) {
-        Ok(info) => crate::kernel::start(info),
+        Ok(mut info) => {
+            info.entry_counter = entry_counter;
+            crate::kernel::start(info)
+        }
         Err(error) => crate::kernel::boot_failed(&error),
     }
 }
 
 /// Continues a Limine boot on the bootloader's page tables.
 extern "C" fn limine_main() -> ! {
+    let entry_counter = super::read_counter();
     super::serial::initialize();
     let (_, size) = kernel_extent();
     match boot::limine::collect(size) {
-        Ok(info) => crate::kernel::start(info),
+        Ok(mut info) => {
+            info.entry_counter = entry_counter;
+            crate::kernel::start(info)
+        }
         Err(error) => crate::kernel::boot_failed(&error),
     }
 }
