@@ -3,6 +3,8 @@
 use core::cell::UnsafeCell;
 use core::fmt;
 
+use aarch64_cpu::registers::{MIDR_EL1, Readable, TPIDR_EL1, Writeable};
+
 /// Per-CPU data the exception vectors read.
 #[repr(C)]
 pub struct PerCpu {
@@ -31,12 +33,10 @@ static PER_CPU: PerCpuCell =
 
 /// Points `TPIDR_EL1` at the per-CPU data with `kernel_stack_top`.
 pub fn initialize(kernel_stack_top: u64) {
-    // SAFETY: called once at boot before any exception can use the data; TPIDR_EL1 is
-    // reserved for the kernel's per-CPU pointer.
-    unsafe {
-        (*PER_CPU.0.get()).kernel_stack_top = kernel_stack_top;
-        core::arch::asm!("msr tpidr_el1, {pointer}", pointer = in(reg) PER_CPU.0.get() as u64, options(nostack));
-    }
+    // SAFETY: called once at boot before any exception can use the data.
+    unsafe { (*PER_CPU.0.get()).kernel_stack_top = kernel_stack_top };
+    // TPIDR_EL1 is reserved for the kernel's per-CPU pointer.
+    TPIDR_EL1.set(PER_CPU.0.get() as u64);
 }
 
 /// Makes `context` the thread context the vectors save into and restore.
@@ -58,12 +58,7 @@ pub struct Description {
 
 /// Reads MIDR_EL1.
 pub fn description() -> Description {
-    let main_id: u64;
-    // SAFETY: reading MIDR_EL1 has no side effects.
-    unsafe {
-        core::arch::asm!("mrs {value}, midr_el1", value = out(reg) main_id, options(nomem, nostack));
-    };
-    Description { main_id }
+    Description { main_id: MIDR_EL1.get() }
 }
 
 impl fmt::Display for Description {

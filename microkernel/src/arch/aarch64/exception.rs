@@ -8,8 +8,11 @@
 //! at it. Exceptions taken at EL1 (interrupts while idle, or kernel faults) save a frame
 //! of the same layout on the kernel stack and call [`trap_from_kernel`].
 
-use core::arch::{asm, global_asm};
+use core::arch::global_asm;
 use core::fmt;
+
+use aarch64_cpu::asm::barrier;
+use aarch64_cpu::registers::{VBAR_EL1, Writeable};
 
 use super::cpu::{self, per_cpu_offset};
 use crate::trap::{AccessKind, FaultKind, Interrupt, UserFault, UserTrap};
@@ -259,9 +262,8 @@ unsafe extern "C" {
 
 /// Installs the vector table.
 pub fn install_vectors() {
-    let address = (&raw const exception_vectors) as u64;
-    // SAFETY: `exception_vectors` is a 2 KiB-aligned table of valid entry code.
-    unsafe { asm!("msr vbar_el1, {address}", "isb", address = in(reg) address, options(nostack)) };
+    VBAR_EL1.set((&raw const exception_vectors) as u64);
+    barrier::isb(barrier::SY);
 }
 
 /// Resumes the current thread in EL0.

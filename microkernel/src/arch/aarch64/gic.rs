@@ -9,6 +9,8 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use aarch64_cpu::registers::{MPIDR_EL1, Readable};
+
 use crate::boot::device_tree::DeviceTree;
 use crate::mm::kernel_space;
 use crate::mm::page_table::Caching;
@@ -88,9 +90,7 @@ fn map(physical: u64, size: u64) -> Result<u64, &'static str> {
 }
 
 fn this_cpu_affinity() -> u64 {
-    let affinity: u64;
-    // SAFETY: reading MPIDR_EL1 has no side effects.
-    unsafe { asm!("mrs {value}, mpidr_el1", value = out(reg) affinity, options(nomem, nostack)) };
+    let affinity = MPIDR_EL1.get();
     (affinity & 0xff_ffff) | ((affinity >> 8) & 0xff_0000_0000)
 }
 

@@ -14,6 +14,9 @@ mod timer;
 
 use core::arch::asm;
 use core::fmt;
+
+use aarch64_cpu::asm::barrier;
+use aarch64_cpu::registers::{CNTKCTL_EL1, CPACR_EL1, Writeable};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::boot::BootInfo;
@@ -54,13 +57,11 @@ extern "C" fn prepare_cpu() {
     exception::install_vectors();
     cpu::initialize((&raw const __kernel_stack_top) as u64);
     timer::initialize();
-    // SAFETY: CPACR_EL1.FPEN lets EL0 use FP/SIMD (the kernel itself is built without
-    // it); CNTKCTL_EL1.EL0VCTEN lets EL0 read the virtual counter. Neither affects memory.
-    unsafe {
-        asm!("msr cpacr_el1, {cpacr}", "msr cntkctl_el1, {cntkctl}", "isb",
-            cpacr = in(reg) registers::CPACR_FP_ENABLED,
-            cntkctl = in(reg) registers::CNTKCTL_EL0_VIRTUAL_COUNTER, options(nostack));
-    }
+    // Programs may use FP/SIMD (the kernel itself is built without it) and read the virtual
+    // counter.
+    CPACR_EL1.write(CPACR_EL1::FPEN::TrapNothing);
+    CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::SET);
+    barrier::isb(barrier::SY);
 }
 
 /// Writes to the console.

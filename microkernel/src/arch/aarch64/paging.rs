@@ -10,6 +10,8 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use aarch64_cpu::registers::{ID_AA64MMFR0_EL1, Readable, TTBR0_EL1};
+
 use super::registers::{ATTRIBUTE_DEVICE, ATTRIBUTE_NORMAL, MAIR, TCR};
 use crate::mm::page_table::{Access, Attributes, Caching, PageTableFormat, Table};
 
@@ -140,10 +142,8 @@ pub unsafe fn activate_kernel_root(root: u64) {
     // an empty table, so no lower-half address is used afterwards; the barriers and TLB
     // invalidation make the change take effect before the next memory access.
     unsafe {
-        let features: u64;
-        asm!("mrs {features}, id_aa64mmfr0_el1", features = out(reg) features, options(nomem, nostack));
-        let physical_range = features & 0b111;
-        let sixteen_bit_asids = (features >> 4) & 0xf == 2;
+        let physical_range = ID_AA64MMFR0_EL1.read(ID_AA64MMFR0_EL1::PARange) & 0b111;
+        let sixteen_bit_asids = ID_AA64MMFR0_EL1.read(ID_AA64MMFR0_EL1::ASIDBits) == 0b10;
         let tcr = TCR | (physical_range << 32) | if sixteen_bit_asids { 1 << 36 } else { 0 };
         asm!(
             "dsb ishst",
@@ -190,10 +190,7 @@ pub unsafe fn activate_user_root(root: u64, address_space_identifier: u16) {
 
 /// The current user root's physical address (TTBR0 without the ASID).
 pub fn current_root() -> u64 {
-    let value: u64;
-    // SAFETY: reading TTBR0_EL1 has no side effects.
-    unsafe { asm!("mrs {value}, ttbr0_el1", value = out(reg) value, options(nomem, nostack)) };
-    value & ADDRESS_MASK
+    TTBR0_EL1.get() & ADDRESS_MASK
 }
 
 /// Invalidates the TLB entries for the page at `virtual_address` (for the given ASID, or

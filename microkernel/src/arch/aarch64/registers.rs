@@ -43,9 +43,3 @@ pub const TCR: u64 = 16
     | (0b01 << 26)
     | (0b11 << 28)
     | (0b10 << 30);
-
-/// CPACR_EL1.FPEN = 0b11: FP/SIMD instructions do not trap at EL0 or EL1.
-pub const CPACR_FP_ENABLED: u64 = 0b11 << 20;
-
-/// CNTKCTL_EL1.EL0VCTEN: EL0 may read the virtual counter (benchmarks use it).
-pub const CNTKCTL_EL0_VIRTUAL_COUNTER: u64 = 1 << 1;

@@ -4,8 +4,12 @@
 //! The timer is one-shot in hardware: each interrupt moves the compare value one interval
 //! further (from the previous deadline, so the period does not drift).
 
-use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
+
+use aarch64_cpu::asm::barrier;
+use aarch64_cpu::registers::{
+    CNTFRQ_EL0, CNTV_CTL_EL0, CNTV_CVAL_EL0, CNTVCT_EL0, Readable, Writeable,
+};
 
 static INTERVAL: AtomicU64 = AtomicU64::new(0);
 static DEADLINE: AtomicU64 = AtomicU64::new(0);
@@ -13,21 +17,14 @@ static COUNTER_AT_BOOT: AtomicU64 = AtomicU64::new(0);
 
 /// The counter frequency in Hz (`CNTFRQ_EL0`).
 pub fn frequency() -> u64 {
-    let value: u64;
-    // SAFETY: reading CNTFRQ_EL0 has no side effects.
-    unsafe { asm!("mrs {value}, cntfrq_el0", value = out(reg) value, options(nomem, nostack)) };
-    value
+    CNTFRQ_EL0.get()
 }
 
 /// The virtual counter.
 pub fn counter() -> u64 {
-    let value: u64;
-    // SAFETY: reading CNTVCT_EL0 has no side effects; the isb orders it after earlier
-    // instructions.
-    unsafe {
-        asm!("isb", "mrs {value}, cntvct_el0", value = out(reg) value, options(nomem, nostack));
-    };
-    value
+    // The isb keeps the read from being performed before earlier instructions.
+    barrier::isb(barrier::SY);
+    CNTVCT_EL0.get()
 }
 
 /// Marks time 0 of the monotonic clock.
@@ -37,12 +34,9 @@ pub fn initialize() {
 
 fn set_deadline(deadline: u64) {
     DEADLINE.store(deadline, Ordering::Relaxed);
-    // SAFETY: CNTV_CVAL_EL0 and CNTV_CTL_EL0 control only this CPU's virtual timer; enable
-    // = 1, interrupt not masked.
-    unsafe {
-        asm!("msr cntv_cval_el0, {deadline}", "mov {control}, #1", "msr cntv_ctl_el0, {control}", "isb",
-            deadline = in(reg) deadline, control = out(reg) _, options(nostack));
-    }
+    CNTV_CVAL_EL0.set(deadline);
+    CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::SET + CNTV_CTL_EL0::IMASK::CLEAR);
+    barrier::isb(barrier::SY);
 }
 
 /// Starts periodic interrupts at `frequency_hz`.
