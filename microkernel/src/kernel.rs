@@ -212,6 +212,7 @@ fn run_next() -> ! {
                 let mut current = CURRENT.lock();
                 let process = current.insert(process);
                 process.space.activate();
+                arch::reset_floating_point_state();
                 arch::set_current_context(&mut process.context);
                 drop(current);
                 arch::resume_user();

@@ -199,6 +199,31 @@ pub fn wait_for_interrupt() {
     unsafe { asm!("wfi", "msr daifclr, #2", "isb", "msr daifset, #2", options(nomem, nostack)) };
 }
 
+/// Clears the FP/SIMD registers, FPCR and FPSR, so a new program starts with none of the
+/// previous program's values (the kernel itself never touches these registers).
+pub fn reset_floating_point_state() {
+    // SAFETY: writes only the FP/SIMD registers and their control and status registers,
+    // which no kernel code uses (the kernel is built soft-float) and which belong to the
+    // program about to start.
+    unsafe {
+        asm!(
+            ".arch_extension fp",
+            ".arch_extension simd",
+            "msr fpcr, xzr",
+            "msr fpsr, xzr",
+            "movi v0.2d, #0", "movi v1.2d, #0", "movi v2.2d, #0", "movi v3.2d, #0",
+            "movi v4.2d, #0", "movi v5.2d, #0", "movi v6.2d, #0", "movi v7.2d, #0",
+            "movi v8.2d, #0", "movi v9.2d, #0", "movi v10.2d, #0", "movi v11.2d, #0",
+            "movi v12.2d, #0", "movi v13.2d, #0", "movi v14.2d, #0", "movi v15.2d, #0",
+            "movi v16.2d, #0", "movi v17.2d, #0", "movi v18.2d, #0", "movi v19.2d, #0",
+            "movi v20.2d, #0", "movi v21.2d, #0", "movi v22.2d, #0", "movi v23.2d, #0",
+            "movi v24.2d, #0", "movi v25.2d, #0", "movi v26.2d, #0", "movi v27.2d, #0",
+            "movi v28.2d, #0", "movi v29.2d, #0", "movi v30.2d, #0", "movi v31.2d, #0",
+            options(nomem, nostack),
+        );
+    }
+}
+
 /// Makes `context` the one the next exception from EL0 saves into and [`resume_user`]
 /// restores.
 pub fn set_current_context(context: &mut UserContext) {

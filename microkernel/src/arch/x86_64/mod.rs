@@ -196,6 +196,14 @@ pub fn wait_for_interrupt() {
     unsafe { core::arch::asm!("sti", "hlt", "cli", options(nomem, nostack)) };
 }
 
+/// Resets the x87 FPU, so a new program starts with none of the previous program's state.
+/// SSE is not enabled for user mode yet (CR4.OSFXSR is clear and the x86_64 targets are
+/// soft-float), so there is no SSE state to clear.
+pub fn reset_floating_point_state() {
+    // SAFETY: fninit resets only the x87 FPU state, which no kernel code uses.
+    unsafe { core::arch::asm!("fninit", options(nomem, nostack)) };
+}
+
 /// Makes `context` the one the next entry from user mode saves into and
 /// [`resume_user`] restores.
 pub fn set_current_context(context: &mut UserContext) {
