@@ -63,7 +63,7 @@ impl Runner {
 }
 
 /// Starts the kernel with what the loader reported. Never returns.
-pub fn start(boot: BootInfo) -> ! {
+fn start(boot: BootInfo) -> ! {
     let boot = BOOT_INFO.call_once(|| boot);
     let command_line = CommandLine::new(boot.command_line.as_str());
     let log_level = console::initialize(command_line.get("loglevel"));
@@ -187,9 +187,17 @@ fn timer_frequency_from(command_line: CommandLine<'_>) -> u32 {
     }
 }
 
-/// The boot protocol's data was unusable: report and stop.
-pub fn boot_failed(error: &BootError) -> ! {
-    fatal(format_args!("boot failed: {error}"))
+/// Where every boot path ends: starts the kernel with what the loader reported, or
+/// reports why the loader's data was unusable and stops. `entry_counter` is the
+/// architecture's counter at the kernel's first instruction.
+pub fn boot(result: Result<BootInfo, BootError>, entry_counter: u64) -> ! {
+    match result {
+        Ok(mut info) => {
+            info.entry_counter = entry_counter;
+            start(info)
+        }
+        Err(error) => fatal(format_args!("boot failed: {error}")),
+    }
 }
 
 /// Starts the next program of the run list, or finishes when none is left.

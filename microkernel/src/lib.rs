@@ -8,7 +8,7 @@
 //! global state and the boot sequence in `kernel`.
 //!
 //! Reading order: `arch::<architecture>::boot` (entry from each loader) → [`boot`]
-//! (one `BootInfo`) → `kernel::start` (memory, interrupts, timer, programs) → `syscall`
+//! (one `BootInfo`) → `kernel::boot` (memory, interrupts, timer, programs) → `syscall`
 //! and `trap` (what user code can ask for, and what happens when it faults).
 
 #![cfg_attr(not(test), no_std)]

@@ -50,6 +50,13 @@ unsafe extern "C" {
     static __kernel_end: u8;
 }
 
+/// The kernel image's virtual start and size in memory, from the linker script.
+pub fn kernel_image_extent() -> (u64, u64) {
+    let start = symbol(&raw const __kernel_start);
+    let end = symbol(&raw const __kernel_end);
+    (start, end - start)
+}
+
 /// The kernel's page-table state.
 struct KernelSpace {
     /// Physical address of the kernel root table.

@@ -11,6 +11,8 @@ pub mod page_table;
 #[cfg(target_os = "none")]
 pub mod address_space;
 #[cfg(target_os = "none")]
+pub mod device;
+#[cfg(target_os = "none")]
 pub mod kernel_space;
 #[cfg(target_os = "none")]
 pub mod physical;

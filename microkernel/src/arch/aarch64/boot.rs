@@ -13,7 +13,8 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::boot::{self, KernelImage, device_tree};
+use crate::boot::{self, BootError, KernelImage, device_tree};
+use crate::mm::kernel_space;
 
 use super::registers;
 
@@ -173,15 +174,20 @@ core::arch::global_asm!(
     limine_main = sym limine_main,
 );
 
-unsafe extern "C" {
-    static __kernel_start: u8;
-    static __kernel_end: u8;
-}
-
-fn kernel_extent() -> (u64, u64) {
-    let start = (&raw const __kernel_start) as u64;
-    let end = (&raw const __kernel_end) as u64;
-    (start, end - start)
+/// The device tree blob at physical `address`, read through a direct map at `offset`.
+///
+/// # Safety
+///
+/// Physical memory from `address` on (8 MiB at most, the largest blob accepted) must be
+/// mapped readable at `offset + address`.
+unsafe fn device_tree_at(address: u64, offset: u64) -> Option<&'static [u8]> {
+    let pointer = (offset + address) as *const u8;
+    // SAFETY: the caller guarantees the mapping; the header is 8 bytes, read before its
+    // size is trusted.
+    let header = unsafe { core::slice::from_raw_parts(pointer, 8) };
+    let size = device_tree::blob_size(header)?;
+    // SAFETY: as above; `blob_size` caps `size` at 8 MiB.
+    Some(unsafe { core::slice::from_raw_parts(pointer, size) })
 }
 
 /// Finds the device tree QEMU left: at `hint` (a Linux-style `x0`), else at the start of
@@ -190,66 +196,56 @@ fn find_device_tree(hint: u64) -> Option<(u64, &'static [u8])> {
     let ram_start = KERNEL_LOAD_ADDRESS & !((1 << 30) - 1);
     [hint, ram_start]
         .into_iter()
-        .filter(|&address| address != 0 && address < EARLY_MAPPED_MEMORY)
+        .filter(|&address| {
+            address != 0 && address + device_tree::MAX_SIZE as u64 <= EARLY_MAPPED_MEMORY
+        })
         .find_map(|address| {
-            let pointer = (super::DIRECT_MAP_BASE + address) as *const u8;
-            // SAFETY: the early tables map physical [0, 512 GiB) at DIRECT_MAP_BASE; the header
-            // is 8 bytes, read before trusting its size.
-            let header = unsafe { core::slice::from_raw_parts(pointer, 8) };
-            let size = device_tree::blob_size(header)?;
-            // SAFETY: as above; `size` is capped by `blob_size` (8 MiB), inside the early map.
-            Some((address, unsafe { core::slice::from_raw_parts(pointer, size) }))
+            // SAFETY: the early tables map physical [0, 512 GiB) at DIRECT_MAP_BASE, and the
+            // filter keeps the largest possible blob inside that.
+            let blob = unsafe { device_tree_at(address, super::DIRECT_MAP_BASE) }?;
+            Some((address, blob))
         })
 }
 
 /// Continues QEMU's direct boot on the early page tables.
 extern "C" fn direct_boot_main(device_tree_hint: u64) -> ! {
     let entry_counter = super::read_counter();
-    let (virtual_base, size) = kernel_extent();
+    let (virtual_base, size) = kernel_space::kernel_image_extent();
     let kernel = KernelImage { physical_base: KERNEL_LOAD_ADDRESS, virtual_base, size };
     super::KERNEL_VIRTUAL_OFFSET.store(virtual_base - KERNEL_LOAD_ADDRESS, Ordering::Relaxed);
     let Some((address, blob)) = find_device_tree(device_tree_hint) else {
+        // No console without a device tree: nothing can be reported.
         super::power::halt_forever();
     };
-    super::console::initialize_from_device_tree(blob, super::DIRECT_MAP_BASE);
-    match device_tree::collect(blob, address, super::DIRECT_MAP_BASE, kernel) {
-        Ok(mut info) => {
-            info.entry_counter = entry_counter;
-            crate::kernel::start(info)
-        }
-        Err(error) => crate::kernel::boot_failed(&error),
-    }
+    // SAFETY: the early tables map the first GiB (QEMU virt's devices) at DIRECT_MAP_BASE
+    // as device memory.
+    unsafe { super::console::initialize_from_device_tree(blob, super::DIRECT_MAP_BASE) };
+    crate::kernel::boot(
+        device_tree::collect(blob, address, super::DIRECT_MAP_BASE, kernel),
+        entry_counter,
+    )
 }
 
 /// Continues a Limine boot on the bootloader's page tables.
 extern "C" fn limine_main() -> ! {
     let entry_counter = super::read_counter();
-    let (virtual_base, size) = kernel_extent();
-    match boot::limine::collect(size) {
-        Ok(mut info) => {
-            info.entry_counter = entry_counter;
-            super::KERNEL_VIRTUAL_OFFSET
-                .store(virtual_base - info.kernel.physical_base, Ordering::Relaxed);
-            if let Some(address) = info.firmware.device_tree {
-                let pointer = (info.direct_map_offset + address) as *const u8;
-                // SAFETY: Limine's direct map covers the blob it handed over; the header is
-                // read first and the size capped at 8 MiB.
-                let header = unsafe { core::slice::from_raw_parts(pointer, 8) };
-                if let Some(size) = device_tree::blob_size(header) {
-                    // SAFETY: as above.
-                    let blob = unsafe { core::slice::from_raw_parts(pointer, size) };
-                    super::console::initialize_from_device_tree(blob, info.direct_map_offset);
-                    if !info.reserve(address, size as u64) {
-                        crate::kernel::fatal(format_args!("too many reserved memory ranges"));
-                    }
-                    if let Ok(tree) = device_tree::DeviceTree::parse(blob) {
-                        let count = tree.processor_count();
-                        info.processor_count = u32::try_from(count).ok().filter(|&count| count > 0);
-                    }
-                }
-            }
-            crate::kernel::start(info)
+    let (virtual_base, size) = kernel_space::kernel_image_extent();
+    let result = boot::limine::collect(size).and_then(|mut info| {
+        super::KERNEL_VIRTUAL_OFFSET
+            .store(virtual_base - info.kernel.physical_base, Ordering::Relaxed);
+        let address = info.firmware.device_tree.ok_or(BootError::MissingResponse("device tree"))?;
+        // SAFETY: base revision 2's direct map covers the first 4 GiB and every memory map
+        // entry, which includes the blob Limine handed over.
+        let blob = unsafe { device_tree_at(address, info.direct_map_offset) }
+            .ok_or(BootError::BadDeviceTree)?;
+        // SAFETY: the same direct map covers QEMU virt's device registers (first 4 GiB).
+        unsafe { super::console::initialize_from_device_tree(blob, info.direct_map_offset) };
+        if !info.reserve(address, blob.len() as u64) {
+            return Err(BootError::BadDeviceTree);
         }
-        Err(error) => crate::kernel::boot_failed(&error),
-    }
+        let count = device_tree::DeviceTree::parse(blob)?.processor_count();
+        info.processor_count = u32::try_from(count).ok().filter(|&count| count > 0);
+        Ok(info)
+    });
+    crate::kernel::boot(result, entry_counter)
 }

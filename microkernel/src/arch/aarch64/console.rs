@@ -9,6 +9,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::boot::device_tree::DeviceTree;
+use crate::mm::device::RegisterBlock;
 
 const DATA: u64 = 0x00;
 const FLAGS: u64 = 0x18;
@@ -29,8 +30,11 @@ const INTERRUPT_RECEIVE_TIMEOUT: u32 = 1 << 6;
 /// Compatible strings of the UART this driver handles.
 pub const COMPATIBLE: &[&str] = &["arm,pl011"];
 
-/// Virtual address of the registers (0 = no console).
-static BASE: AtomicU64 = AtomicU64::new(0);
+/// The UART's registers (unmapped = no console).
+static REGISTERS: RegisterBlock = RegisterBlock::unmapped();
+
+/// Size of the PL011's register block.
+const REGISTERS_SIZE: u64 = 0x1000;
 /// Physical address of the registers.
 static PHYSICAL_BASE: AtomicU64 = AtomicU64::new(0);
 /// The UART's interrupt, as device-tree cells (type, number, flags).
@@ -39,20 +43,20 @@ static INTERRUPT: AtomicU64 = AtomicU64::new(u64::MAX);
 static LOCK: spin::Mutex<()> = spin::Mutex::new(());
 
 fn read(register: u64) -> u32 {
-    let base = BASE.load(Ordering::Relaxed);
-    // SAFETY: `base` maps the PL011's 4 KiB register page (set only by this module from
-    // the device tree) and the offsets are inside it.
-    unsafe { ((base + register) as *const u32).read_volatile() }
+    REGISTERS.read32(register)
 }
 
 fn write(register: u64, value: u32) {
-    let base = BASE.load(Ordering::Relaxed);
-    // SAFETY: as for `read`.
-    unsafe { ((base + register) as *mut u32).write_volatile(value) }
+    REGISTERS.write32(register, value);
 }
 
 /// Finds the UART in `blob` and starts using it through a direct map at `offset`.
-pub fn initialize_from_device_tree(blob: &[u8], offset: u64) {
+///
+/// # Safety
+///
+/// The current page tables must map every device register page at `offset + physical`
+/// (the early direct map or the loader's), until [`relocate`] is called.
+pub unsafe fn initialize_from_device_tree(blob: &[u8], offset: u64) {
     let Ok(tree) = DeviceTree::parse(blob) else {
         return;
     };
@@ -71,7 +75,9 @@ pub fn initialize_from_device_tree(blob: &[u8], offset: u64) {
         );
     }
     PHYSICAL_BASE.store(physical, Ordering::Relaxed);
-    BASE.store(physical + offset, Ordering::Relaxed);
+    // SAFETY: the caller guarantees the mapping at `offset`; the device tree names this
+    // range as the console UART, which nothing else drives.
+    unsafe { REGISTERS.map(physical + offset, REGISTERS_SIZE) };
     write(CONTROL, 0);
     write(LINE_CONTROL, LINE_EIGHT_BITS_WITH_FIFO);
     write(INTERRUPT_MASK, 0);
@@ -84,10 +90,15 @@ pub fn physical_base() -> u64 {
     PHYSICAL_BASE.load(Ordering::Relaxed)
 }
 
-/// Moves the driver to the virtual address `base` (the kernel's device mapping).
-pub fn relocate(base: u64) {
+/// Moves the driver to the virtual address `base`.
+///
+/// # Safety
+///
+/// `base` must be the kernel's device mapping of the UART's register page.
+pub unsafe fn relocate(base: u64) {
     let _guard = LOCK.lock();
-    BASE.store(base, Ordering::Relaxed);
+    // SAFETY: the caller's guarantee.
+    unsafe { REGISTERS.map(base, REGISTERS_SIZE) };
 }
 
 /// The UART's interrupt as device-tree cells `(type, number, flags)`.
@@ -106,7 +117,7 @@ fn put(byte: u8) {
 }
 
 fn write_unlocked(bytes: &[u8]) {
-    if BASE.load(Ordering::Relaxed) == 0 {
+    if !REGISTERS.is_mapped() {
         return;
     }
     for &byte in bytes {
@@ -131,7 +142,7 @@ pub fn write_bytes_emergency(bytes: &[u8]) {
 /// A received byte, if one is waiting.
 pub fn read_byte() -> Option<u8> {
     let _guard = LOCK.lock();
-    if BASE.load(Ordering::Relaxed) == 0 || read(FLAGS) & FLAG_RECEIVE_EMPTY != 0 {
+    if !REGISTERS.is_mapped() || read(FLAGS) & FLAG_RECEIVE_EMPTY != 0 {
         return None;
     }
     Some((read(DATA) & 0xff) as u8)

@@ -7,11 +7,12 @@
 //! are shared (SPIs, like the UART).
 
 use core::arch::asm;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use aarch64_cpu::registers::{MPIDR_EL1, Readable};
 
 use crate::boot::device_tree::DeviceTree;
+use crate::mm::device::RegisterBlock;
 use crate::mm::kernel_space;
 use crate::mm::page_table::Caching;
 use crate::trap::Interrupt;
@@ -53,40 +54,31 @@ const VERSION_2_COMPATIBLE: &[&str] = &[
 const VERSION_3_COMPATIBLE: &[&str] = &["arm,gic-v3"];
 
 static VERSION: AtomicU32 = AtomicU32::new(0);
-static DISTRIBUTOR: AtomicU64 = AtomicU64::new(0);
-/// GICv2: the CPU interface. GICv3: this CPU's redistributor.
-static CPU_FRAME: AtomicU64 = AtomicU64::new(0);
+static DISTRIBUTOR: RegisterBlock = RegisterBlock::unmapped();
+/// GICv2: the CPU interface.
+static CPU_INTERFACE: RegisterBlock = RegisterBlock::unmapped();
+/// GICv3: every redistributor (searched once for this CPU's).
+static REDISTRIBUTORS: RegisterBlock = RegisterBlock::unmapped();
+/// GICv3: this CPU's redistributor control frame.
+static REDISTRIBUTOR: RegisterBlock = RegisterBlock::unmapped();
+/// GICv3: this CPU's redistributor frame for private interrupts (laid out like the
+/// distributor's first registers).
+static PRIVATE_INTERRUPTS: RegisterBlock = RegisterBlock::unmapped();
+
+/// Size of a distributor, redistributor or CPU-interface frame.
+const FRAME_SIZE: u64 = 0x1_0000;
 static TIMER_INTID: AtomicU32 = AtomicU32::new(u32::MAX);
 static CONSOLE_INTID: AtomicU32 = AtomicU32::new(u32::MAX);
 
-fn read32(base: u64, register: u64) -> u32 {
-    // SAFETY: `base` is a device mapping of a GIC frame made in `initialize`, and every
-    // register offset used lies inside that frame.
-    unsafe { ((base + register) as *const u32).read_volatile() }
-}
-
-fn write32(base: u64, register: u64, value: u32) {
-    // SAFETY: as for `read32`.
-    unsafe { ((base + register) as *mut u32).write_volatile(value) }
-}
-
-fn write8(base: u64, register: u64, value: u8) {
-    // SAFETY: as for `read32`; priority and target registers are byte-accessible.
-    unsafe { ((base + register) as *mut u8).write_volatile(value) }
-}
-
-fn read64(base: u64, register: u64) -> u64 {
-    // SAFETY: as for `read32`.
-    unsafe { ((base + register) as *const u64).read_volatile() }
-}
-
-fn write64(base: u64, register: u64, value: u64) {
-    // SAFETY: as for `read32`.
-    unsafe { ((base + register) as *mut u64).write_volatile(value) }
-}
-
-fn map(physical: u64, size: u64) -> Result<u64, &'static str> {
-    kernel_space::map_physical(physical, size, Caching::Device).map_err(|_| "cannot map the GIC")
+/// Maps `size` bytes of GIC registers at `physical` into `block`; returns the virtual
+/// address.
+fn map(block: &RegisterBlock, physical: u64, size: u64) -> Result<u64, &'static str> {
+    let base = kernel_space::map_physical(physical, size, Caching::Device)
+        .map_err(|_| "cannot map the GIC")?;
+    // SAFETY: `base` is the device mapping just made of `size` bytes of this GIC's
+    // registers, named by the device tree; only this driver uses them.
+    unsafe { block.map(base, size) };
+    Ok(base)
 }
 
 fn this_cpu_affinity() -> u64 {
@@ -106,104 +98,105 @@ pub fn initialize(tree: &DeviceTree<'_>) -> Result<&'static str, &'static str> {
         }
         let (distributor, distributor_size) = device.registers[0];
         let (redistributors, redistributors_size) = device.registers[1];
-        let distributor = map(distributor, distributor_size.max(0x1_0000))?;
-        let redistributors = map(redistributors, redistributors_size.max(0x2_0000))?;
-        initialize_version_3(distributor, redistributors, redistributors_size)?;
+        map(&DISTRIBUTOR, distributor, distributor_size.max(FRAME_SIZE))?;
+        let redistributors_size = redistributors_size.max(2 * FRAME_SIZE);
+        let redistributors = map(&REDISTRIBUTORS, redistributors, redistributors_size)?;
+        initialize_version_3(redistributors, redistributors_size)?;
         return Ok("GICv3");
     }
     if let Some(device) = tree.find_compatible(VERSION_2_COMPATIBLE) {
         if device.register_count < 2 {
             return Err("the GICv2 node lacks its CPU interface range");
         }
-        let distributor = map(device.registers[0].0, device.registers[0].1.max(0x1000))?;
-        let cpu_interface = map(device.registers[1].0, device.registers[1].1.max(0x2000))?;
-        initialize_version_2(distributor, cpu_interface);
+        map(&DISTRIBUTOR, device.registers[0].0, device.registers[0].1.max(0x1000))?;
+        map(&CPU_INTERFACE, device.registers[1].0, device.registers[1].1.max(0x2000))?;
+        initialize_version_2();
         return Ok("GICv2");
     }
     Err("no supported interrupt controller (GICv2 or GICv3) in the device tree")
 }
 
-fn line_count(distributor: u64) -> u32 {
-    ((read32(distributor, DISTRIBUTOR_TYPE) & 0x1f) + 1) * 32
+fn line_count() -> u32 {
+    ((DISTRIBUTOR.read32(DISTRIBUTOR_TYPE) & 0x1f) + 1) * 32
 }
 
-fn initialize_version_2(distributor: u64, cpu_interface: u64) {
-    DISTRIBUTOR.store(distributor, Ordering::Relaxed);
-    CPU_FRAME.store(cpu_interface, Ordering::Relaxed);
+fn initialize_version_2() {
     VERSION.store(2, Ordering::Relaxed);
-    write32(distributor, DISTRIBUTOR_CONTROL, 0);
-    let lines = line_count(distributor);
+    DISTRIBUTOR.write32(DISTRIBUTOR_CONTROL, 0);
+    let lines = line_count();
     for word in 0..lines / 32 {
-        write32(distributor, DISTRIBUTOR_CLEAR_ENABLE + 4 * u64::from(word), u32::MAX);
+        DISTRIBUTOR.write32(DISTRIBUTOR_CLEAR_ENABLE + 4 * u64::from(word), u32::MAX);
     }
     for intid in 0..lines {
-        write8(distributor, DISTRIBUTOR_PRIORITY + u64::from(intid), DEFAULT_PRIORITY);
+        DISTRIBUTOR.write8(DISTRIBUTOR_PRIORITY + u64::from(intid), DEFAULT_PRIORITY);
         if intid >= 32 {
-            write8(distributor, DISTRIBUTOR_TARGETS + u64::from(intid), 0x01);
+            DISTRIBUTOR.write8(DISTRIBUTOR_TARGETS + u64::from(intid), 0x01);
         }
     }
-    write32(distributor, DISTRIBUTOR_CONTROL, 1);
-    write32(cpu_interface, CPU_PRIORITY_MASK, 0xf0);
-    write32(cpu_interface, CPU_BINARY_POINT, 0);
-    write32(cpu_interface, CPU_CONTROL, 1);
+    DISTRIBUTOR.write32(DISTRIBUTOR_CONTROL, 1);
+    CPU_INTERFACE.write32(CPU_PRIORITY_MASK, 0xf0);
+    CPU_INTERFACE.write32(CPU_BINARY_POINT, 0);
+    CPU_INTERFACE.write32(CPU_CONTROL, 1);
 }
 
-fn wait_for_distributor(distributor: u64) {
+fn wait_for_distributor() {
     // GICD_CTLR.RWP: a register write is still being applied.
-    while read32(distributor, DISTRIBUTOR_CONTROL) & (1 << 31) != 0 {
+    while DISTRIBUTOR.read32(DISTRIBUTOR_CONTROL) & (1 << 31) != 0 {
         core::hint::spin_loop();
     }
 }
 
-fn initialize_version_3(
-    distributor: u64,
-    redistributors: u64,
-    size: u64,
-) -> Result<(), &'static str> {
-    DISTRIBUTOR.store(distributor, Ordering::Relaxed);
+/// Sets up the distributor and this CPU's redistributor; `redistributors` is the virtual
+/// address of the `size`-byte redistributor region.
+fn initialize_version_3(redistributors: u64, size: u64) -> Result<(), &'static str> {
     VERSION.store(3, Ordering::Relaxed);
     // Affinity routing on, both groups off while configuring.
-    write32(distributor, DISTRIBUTOR_CONTROL, 1 << 4);
-    wait_for_distributor(distributor);
-    let lines = line_count(distributor);
+    DISTRIBUTOR.write32(DISTRIBUTOR_CONTROL, 1 << 4);
+    wait_for_distributor();
+    let lines = line_count();
     for word in 1..lines / 32 {
-        write32(distributor, DISTRIBUTOR_CLEAR_ENABLE + 4 * u64::from(word), u32::MAX);
-        write32(distributor, DISTRIBUTOR_GROUP + 4 * u64::from(word), u32::MAX);
+        DISTRIBUTOR.write32(DISTRIBUTOR_CLEAR_ENABLE + 4 * u64::from(word), u32::MAX);
+        DISTRIBUTOR.write32(DISTRIBUTOR_GROUP + 4 * u64::from(word), u32::MAX);
     }
     for intid in 32..lines {
-        write8(distributor, DISTRIBUTOR_PRIORITY + u64::from(intid), DEFAULT_PRIORITY);
+        DISTRIBUTOR.write8(DISTRIBUTOR_PRIORITY + u64::from(intid), DEFAULT_PRIORITY);
     }
-    write32(distributor, DISTRIBUTOR_CONTROL, (1 << 4) | (1 << 1));
-    wait_for_distributor(distributor);
+    DISTRIBUTOR.write32(DISTRIBUTOR_CONTROL, (1 << 4) | (1 << 1));
+    wait_for_distributor();
 
     // This CPU's redistributor: walk the frames until the affinity matches.
     let affinity = this_cpu_affinity();
-    let mut frame = redistributors;
+    let mut offset = 0;
     let mut found = None;
-    while frame < redistributors + size.max(0x2_0000) {
-        let kind = read64(frame, REDISTRIBUTOR_TYPE);
+    while offset + 2 * FRAME_SIZE <= size {
+        let kind = REDISTRIBUTORS.read64(offset + REDISTRIBUTOR_TYPE);
         if kind >> 32 == affinity {
-            found = Some(frame);
+            found = Some(offset);
             break;
         }
         if kind & (1 << 4) != 0 {
             break;
         }
         // Two 64 KiB frames per redistributor, four with virtual LPIs.
-        frame += if kind & (1 << 1) != 0 { 0x4_0000 } else { 0x2_0000 };
+        offset += if kind & (1 << 1) != 0 { 4 * FRAME_SIZE } else { 2 * FRAME_SIZE };
     }
-    let redistributor = found.ok_or("no GICv3 redistributor for this CPU")?;
-    CPU_FRAME.store(redistributor, Ordering::Relaxed);
-    let waker = read32(redistributor, REDISTRIBUTOR_WAKE);
-    write32(redistributor, REDISTRIBUTOR_WAKE, waker & !(1 << 1));
-    while read32(redistributor, REDISTRIBUTOR_WAKE) & (1 << 2) != 0 {
+    let offset = found.ok_or("no GICv3 redistributor for this CPU")?;
+    let frame = redistributors + offset;
+    // SAFETY: both frames lie inside the redistributor region mapped into REDISTRIBUTORS
+    // (the loop keeps `offset + 2 * FRAME_SIZE` inside it).
+    unsafe {
+        REDISTRIBUTOR.map(frame, FRAME_SIZE);
+        PRIVATE_INTERRUPTS.map(frame + REDISTRIBUTOR_PRIVATE_FRAME, FRAME_SIZE);
+    }
+    let waker = REDISTRIBUTOR.read32(REDISTRIBUTOR_WAKE);
+    REDISTRIBUTOR.write32(REDISTRIBUTOR_WAKE, waker & !(1 << 1));
+    while REDISTRIBUTOR.read32(REDISTRIBUTOR_WAKE) & (1 << 2) != 0 {
         core::hint::spin_loop();
     }
-    let private = redistributor + REDISTRIBUTOR_PRIVATE_FRAME;
-    write32(private, DISTRIBUTOR_CLEAR_ENABLE, u32::MAX);
-    write32(private, DISTRIBUTOR_GROUP, u32::MAX);
+    PRIVATE_INTERRUPTS.write32(DISTRIBUTOR_CLEAR_ENABLE, u32::MAX);
+    PRIVATE_INTERRUPTS.write32(DISTRIBUTOR_GROUP, u32::MAX);
     for intid in 0..32 {
-        write8(private, DISTRIBUTOR_PRIORITY + intid, DEFAULT_PRIORITY);
+        PRIVATE_INTERRUPTS.write8(DISTRIBUTOR_PRIORITY + intid, DEFAULT_PRIORITY);
     }
     // SAFETY: the system-register CPU interface: enable it (SRE), let every priority
     // through, one group-priority level, EOI also deactivates, group 1 on. These affect
@@ -230,28 +223,22 @@ fn initialize_version_3(
 
 /// Enables interrupt `intid`, edge- or level-triggered, routed to this CPU.
 pub fn enable(intid: u32, edge_triggered: bool) {
-    let distributor = DISTRIBUTOR.load(Ordering::Relaxed);
     let version = VERSION.load(Ordering::Relaxed);
-    let word = u64::from(intid / 32);
-    let bit = 1u32 << (intid % 32);
-    let (frame, word) = if version == 3 && intid < 32 {
-        (CPU_FRAME.load(Ordering::Relaxed) + REDISTRIBUTOR_PRIVATE_FRAME, 0)
-    } else {
-        (distributor, word)
-    };
+    // GICv3 keeps private interrupts (below 32) in the redistributor.
+    let registers = if version == 3 && intid < 32 { &PRIVATE_INTERRUPTS } else { &DISTRIBUTOR };
     if intid >= 16 {
         let register = DISTRIBUTOR_CONFIGURATION + 4 * u64::from(intid / 16);
         let shift = (intid % 16) * 2 + 1;
-        let value = read32(frame, register);
+        let value = registers.read32(register);
         let value = if edge_triggered { value | (1 << shift) } else { value & !(1 << shift) };
-        write32(frame, register, value);
+        registers.write32(register, value);
     }
     if version == 3 && intid >= 32 {
-        write64(distributor, DISTRIBUTOR_ROUTE + 8 * u64::from(intid), this_cpu_affinity());
+        DISTRIBUTOR.write64(DISTRIBUTOR_ROUTE + 8 * u64::from(intid), this_cpu_affinity());
     }
-    write32(frame, DISTRIBUTOR_SET_ENABLE + 4 * word, bit);
+    registers.write32(DISTRIBUTOR_SET_ENABLE + 4 * u64::from(intid / 32), 1 << (intid % 32));
     if version == 3 && intid >= 32 {
-        wait_for_distributor(distributor);
+        wait_for_distributor();
     }
 }
 
@@ -280,7 +267,7 @@ pub fn acknowledge() -> Option<Interrupt> {
         };
         (value & 0xff_ffff) as u32
     } else {
-        read32(CPU_FRAME.load(Ordering::Relaxed), CPU_ACKNOWLEDGE) & 0x3ff
+        CPU_INTERFACE.read32(CPU_ACKNOWLEDGE) & 0x3ff
     };
     if intid >= SPURIOUS_LIMIT {
         return None;
@@ -299,7 +286,7 @@ pub fn acknowledge() -> Option<Interrupt> {
             asm!("msr S3_0_C12_C12_1, {value}", "isb", value = in(reg) u64::from(intid), options(nostack));
         };
     } else {
-        write32(CPU_FRAME.load(Ordering::Relaxed), CPU_END_OF_INTERRUPT, intid);
+        CPU_INTERFACE.write32(CPU_END_OF_INTERRUPT, intid);
     }
     Some(interrupt)
 }

@@ -19,6 +19,7 @@ use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{CNTKCTL_EL1, CPACR_EL1, Writeable};
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use super::Platform;
 use crate::boot::BootInfo;
 use crate::boot::device_tree::DeviceTree;
 use crate::mm::kernel_space;
@@ -93,7 +94,8 @@ pub fn kernel_tables_active() -> Result<(), &'static str> {
     if uart != 0 {
         let mapped = kernel_space::map_physical(uart, 0x1000, Caching::Device)
             .map_err(|_| "cannot map the console UART")?;
-        console::relocate(mapped);
+        // SAFETY: `mapped` is the device mapping just made of the UART's registers.
+        unsafe { console::relocate(mapped) };
     }
     Ok(())
 }
@@ -101,17 +103,6 @@ pub fn kernel_tables_active() -> Result<(), &'static str> {
 /// The processor, for the boot banner.
 pub fn processor_description() -> impl fmt::Display {
     cpu::description()
-}
-
-/// What [`initialize`] found.
-#[derive(Clone, Copy, Debug)]
-pub struct Platform {
-    /// Processors the device tree lists.
-    pub processor_count: u32,
-    /// Name of the interrupt controller in use.
-    pub interrupt_controller: &'static str,
-    /// Frequency of the monotonic clock's counter, in Hz.
-    pub counter_frequency: u64,
 }
 
 /// Device-tree interrupt cells to an INTID: type 0 = SPI (32 + n), 1 = PPI (16 + n).
@@ -211,14 +202,38 @@ pub fn reset_floating_point_state() {
             ".arch_extension simd",
             "msr fpcr, xzr",
             "msr fpsr, xzr",
-            "movi v0.2d, #0", "movi v1.2d, #0", "movi v2.2d, #0", "movi v3.2d, #0",
-            "movi v4.2d, #0", "movi v5.2d, #0", "movi v6.2d, #0", "movi v7.2d, #0",
-            "movi v8.2d, #0", "movi v9.2d, #0", "movi v10.2d, #0", "movi v11.2d, #0",
-            "movi v12.2d, #0", "movi v13.2d, #0", "movi v14.2d, #0", "movi v15.2d, #0",
-            "movi v16.2d, #0", "movi v17.2d, #0", "movi v18.2d, #0", "movi v19.2d, #0",
-            "movi v20.2d, #0", "movi v21.2d, #0", "movi v22.2d, #0", "movi v23.2d, #0",
-            "movi v24.2d, #0", "movi v25.2d, #0", "movi v26.2d, #0", "movi v27.2d, #0",
-            "movi v28.2d, #0", "movi v29.2d, #0", "movi v30.2d, #0", "movi v31.2d, #0",
+            "movi v0.2d, #0",
+            "movi v1.2d, #0",
+            "movi v2.2d, #0",
+            "movi v3.2d, #0",
+            "movi v4.2d, #0",
+            "movi v5.2d, #0",
+            "movi v6.2d, #0",
+            "movi v7.2d, #0",
+            "movi v8.2d, #0",
+            "movi v9.2d, #0",
+            "movi v10.2d, #0",
+            "movi v11.2d, #0",
+            "movi v12.2d, #0",
+            "movi v13.2d, #0",
+            "movi v14.2d, #0",
+            "movi v15.2d, #0",
+            "movi v16.2d, #0",
+            "movi v17.2d, #0",
+            "movi v18.2d, #0",
+            "movi v19.2d, #0",
+            "movi v20.2d, #0",
+            "movi v21.2d, #0",
+            "movi v22.2d, #0",
+            "movi v23.2d, #0",
+            "movi v24.2d, #0",
+            "movi v25.2d, #0",
+            "movi v26.2d, #0",
+            "movi v27.2d, #0",
+            "movi v28.2d, #0",
+            "movi v29.2d, #0",
+            "movi v30.2d, #0",
+            "movi v31.2d, #0",
             options(nomem, nostack),
         );
     }

@@ -8,6 +8,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use x86_64::instructions::port::Port;
 
+use crate::mm::device::RegisterBlock;
+
 use super::trap::{SPURIOUS_VECTOR, TIMER_VECTOR};
 
 const REGISTER_ID: u64 = 0x20;
@@ -36,8 +38,8 @@ const PIT_FREQUENCY: u64 = 1_193_182;
 /// to 0.05%).
 const CALIBRATION_MILLISECONDS: u64 = 2;
 
-/// Virtual address of the APIC registers (0 until [`initialize`]).
-static BASE: AtomicU64 = AtomicU64::new(0);
+/// The APIC's register page.
+static REGISTERS: RegisterBlock = RegisterBlock::unmapped();
 /// APIC timer ticks (after the divider) per second.
 static TIMER_FREQUENCY: AtomicU64 = AtomicU64::new(0);
 /// TSC ticks per second.
@@ -46,16 +48,11 @@ static TSC_FREQUENCY: AtomicU64 = AtomicU64::new(0);
 static TSC_AT_BOOT: AtomicU64 = AtomicU64::new(0);
 
 fn read(register: u64) -> u32 {
-    let base = BASE.load(Ordering::Relaxed);
-    // SAFETY: `base` maps the 4 KiB APIC register page as device memory (set in
-    // `initialize`), and every register offset used is inside it and 16-byte aligned.
-    unsafe { ((base + register) as *const u32).read_volatile() }
+    REGISTERS.read32(register)
 }
 
 fn write(register: u64, value: u32) {
-    let base = BASE.load(Ordering::Relaxed);
-    // SAFETY: as for `read`.
-    unsafe { ((base + register) as *mut u32).write_volatile(value) }
+    REGISTERS.write32(register, value);
 }
 
 /// Reads the time-stamp counter.
@@ -109,8 +106,13 @@ fn calibrate() -> (u64, u64) {
 
 /// Enables the local APIC mapped at `base`, measures the timer and TSC frequencies.
 /// Returns `(apic id, tsc frequency in Hz)`.
-pub fn initialize(base: u64) -> (u32, u64) {
-    BASE.store(base, Ordering::Relaxed);
+///
+/// # Safety
+///
+/// `base` must be the kernel's device mapping of the local APIC's 4 KiB register page.
+pub unsafe fn initialize(base: u64) -> (u32, u64) {
+    // SAFETY: the caller's guarantee.
+    unsafe { REGISTERS.map(base, 4096) };
     write(REGISTER_TASK_PRIORITY, 0);
     write(REGISTER_LINT0, MASKED);
     write(REGISTER_LINT1, MASKED);

@@ -12,6 +12,7 @@
 //! page tables; the stub switches to the kernel's boot stack and calls `crate::boot::limine`.
 
 use crate::boot::{self, KernelImage};
+use crate::mm::kernel_space;
 use crate::mm::physical::DirectMapReader;
 
 /// Physical address the PVH loader places the kernel at (`KERNEL_LOAD_ADDRESS` in
@@ -143,46 +144,23 @@ core::arch::global_asm!(
     limine_main = sym limine_main,
 );
 
-unsafe extern "C" {
-    static __kernel_start: u8;
-    static __kernel_end: u8;
-}
-
-/// The kernel image's virtual extent, from the linker script.
-fn kernel_extent() -> (u64, u64) {
-    let start = (&raw const __kernel_start) as u64;
-    let end = (&raw const __kernel_end) as u64;
-    (start, end - start)
-}
-
 /// Continues the PVH boot in 64-bit mode on the early page tables.
 extern "C" fn pvh_main(start_info: u32) -> ! {
     let entry_counter = super::read_counter();
     super::serial::initialize();
-    let (virtual_base, size) = kernel_extent();
+    let (virtual_base, size) = kernel_space::kernel_image_extent();
     let kernel = KernelImage { physical_base: KERNEL_LOAD_ADDRESS, virtual_base, size };
     // SAFETY: the PVH stub mapped physical [0, 4 GiB) at DIRECT_MAP_BASE, and those page
     // tables stay active until the kernel switches to its own, after the reader is gone.
     let reader = unsafe { DirectMapReader::new(super::DIRECT_MAP_BASE, EARLY_MAPPED_MEMORY) };
-    match boot::pvh::collect(&reader, u64::from(start_info), super::DIRECT_MAP_BASE, kernel) {
-        Ok(mut info) => {
-            info.entry_counter = entry_counter;
-            crate::kernel::start(info)
-        }
-        Err(error) => crate::kernel::boot_failed(&error),
-    }
+    let result = boot::pvh::collect(&reader, u64::from(start_info), super::DIRECT_MAP_BASE, kernel);
+    crate::kernel::boot(result, entry_counter)
 }
 
 /// Continues a Limine boot on the bootloader's page tables.
 extern "C" fn limine_main() -> ! {
     let entry_counter = super::read_counter();
     super::serial::initialize();
-    let (_, size) = kernel_extent();
-    match boot::limine::collect(size) {
-        Ok(mut info) => {
-            info.entry_counter = entry_counter;
-            crate::kernel::start(info)
-        }
-        Err(error) => crate::kernel::boot_failed(&error),
-    }
+    let (_, size) = kernel_space::kernel_image_extent();
+    crate::kernel::boot(boot::limine::collect(size), entry_counter)
 }

@@ -4,7 +4,9 @@
 //! to the boot CPU at a vector, with the polarity and trigger mode the MADT's interrupt
 //! source overrides give (ISA lines default to active-high, edge-triggered).
 
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::mm::device::RegisterBlock;
 
 const REGISTER_SELECT: u64 = 0x00;
 const REGISTER_WINDOW: u64 = 0x10;
@@ -15,33 +17,29 @@ const MASKED: u32 = 1 << 16;
 const ACTIVE_LOW: u32 = 1 << 13;
 const LEVEL_TRIGGERED: u32 = 1 << 15;
 
-static BASE: AtomicU64 = AtomicU64::new(0);
+static REGISTERS: RegisterBlock = RegisterBlock::unmapped();
 static FIRST_LINE: AtomicU32 = AtomicU32::new(0);
 static LINE_COUNT: AtomicU32 = AtomicU32::new(0);
 
 fn read(register: u32) -> u32 {
-    let base = BASE.load(Ordering::Relaxed);
-    // SAFETY: `base` maps the I/O APIC's register window as device memory (set in
-    // `initialize`); the select and window registers are inside it.
-    unsafe {
-        ((base + REGISTER_SELECT) as *mut u32).write_volatile(register);
-        ((base + REGISTER_WINDOW) as *const u32).read_volatile()
-    }
+    REGISTERS.write32(REGISTER_SELECT, register);
+    REGISTERS.read32(REGISTER_WINDOW)
 }
 
 fn write(register: u32, value: u32) {
-    let base = BASE.load(Ordering::Relaxed);
-    // SAFETY: as for `read`.
-    unsafe {
-        ((base + REGISTER_SELECT) as *mut u32).write_volatile(register);
-        ((base + REGISTER_WINDOW) as *mut u32).write_volatile(value);
-    }
+    REGISTERS.write32(REGISTER_SELECT, register);
+    REGISTERS.write32(REGISTER_WINDOW, value);
 }
 
 /// Takes over the I/O APIC mapped at `base` whose first line is global system interrupt
 /// `first_line`, and masks every line. Returns the number of lines.
-pub fn initialize(base: u64, first_line: u32) -> u32 {
-    BASE.store(base, Ordering::Relaxed);
+///
+/// # Safety
+///
+/// `base` must be the kernel's device mapping of the I/O APIC's register page.
+pub unsafe fn initialize(base: u64, first_line: u32) -> u32 {
+    // SAFETY: the caller's guarantee.
+    unsafe { REGISTERS.map(base, 0x20) };
     FIRST_LINE.store(first_line, Ordering::Relaxed);
     let lines = ((read(REGISTER_VERSION) >> 16) & 0xff) + 1;
     LINE_COUNT.store(lines, Ordering::Relaxed);

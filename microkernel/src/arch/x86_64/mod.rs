@@ -13,6 +13,7 @@ mod trap;
 
 use core::fmt;
 
+use super::Platform;
 use crate::boot::BootInfo;
 use crate::mm::kernel_space;
 use crate::mm::page_table::Caching;
@@ -72,17 +73,6 @@ pub fn processor_description() -> impl fmt::Display {
     cpu::description()
 }
 
-/// What [`initialize`] found.
-#[derive(Clone, Copy, Debug)]
-pub struct Platform {
-    /// Processors the firmware reports.
-    pub processor_count: u32,
-    /// Name of the interrupt controller in use.
-    pub interrupt_controller: &'static str,
-    /// Frequency of the monotonic clock's counter, in Hz.
-    pub counter_frequency: u64,
-}
-
 static CONSOLE_LINE: spin::Once<(u32, io_apic::LineMode)> = spin::Once::new();
 static APIC_ID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 
@@ -110,7 +100,8 @@ pub fn initialize(boot: &BootInfo) -> Result<Platform, &'static str> {
     let local_apic_physical = platform.local_apic_address.unwrap_or_else(apic::physical_base);
     let local_apic = kernel_space::map_physical(local_apic_physical, 4096, Caching::Device)
         .map_err(|_| "cannot map the local APIC")?;
-    let (apic_id, counter_frequency) = apic::initialize(local_apic);
+    // SAFETY: `local_apic` is the device mapping just made of the APIC's register page.
+    let (apic_id, counter_frequency) = unsafe { apic::initialize(local_apic) };
     APIC_ID.store(apic_id, core::sync::atomic::Ordering::Relaxed);
 
     let io_apic = platform
@@ -120,7 +111,8 @@ pub fn initialize(boot: &BootInfo) -> Result<Platform, &'static str> {
         .unwrap_or(acpi::IoApic { address: 0xfec0_0000, first_line: 0 });
     let io_apic_base = kernel_space::map_physical(io_apic.address, 4096, Caching::Device)
         .map_err(|_| "cannot map the I/O APIC")?;
-    let lines = io_apic::initialize(io_apic_base, io_apic.first_line);
+    // SAFETY: `io_apic_base` is the device mapping just made of the I/O APIC's registers.
+    let lines = unsafe { io_apic::initialize(io_apic_base, io_apic.first_line) };
     log::debug!("I/O APIC at {:#x}: {lines} lines from {}", io_apic.address, io_apic.first_line);
 
     // COM1's line, after any override (MPS INTI flags: polarity 3 = active low, trigger
