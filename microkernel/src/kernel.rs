@@ -16,7 +16,7 @@ use crate::boot::command_line::{self, CommandLine};
 use crate::boot::{BootError, BootInfo};
 use crate::mm::kernel_space;
 use crate::task::process::{Process, ProcessId};
-use crate::trap::{Interrupt, UserFault};
+use crate::trap::{Interrupt, UserFault, UserTrap};
 use crate::{arch, console, selftest};
 
 /// Default timer frequency, in Hz.
@@ -255,7 +255,13 @@ fn finish() -> ! {
 /// Ends the current process with exit status `status` and runs the next program.
 pub fn exit_current_process(status: u8) -> ! {
     if let Some(process) = CURRENT.lock().take() {
-        log::info!("process {} ({}): exited with status {status}", process.id, process.name);
+        log::info!(
+            "process {} ({}): exited with status {status} ({} system calls, {} interrupts)",
+            process.id,
+            process.name,
+            process.system_calls,
+            process.interrupts
+        );
         drop(process);
         RUNNER.lock().exited += 1;
     }
@@ -312,9 +318,16 @@ pub fn read_current_user_memory(address: u64, buffer: &mut [u8]) -> bool {
     CURRENT.lock().as_ref().is_some_and(|process| process.space.read(address, buffer).is_ok())
 }
 
-/// Counts an entry into the kernel from user mode.
-pub fn count_kernel_entry() {
+/// Counts an entry into the kernel from user mode, globally and for the current process.
+pub fn count_kernel_entry(trap: &UserTrap) {
     KERNEL_ENTRIES.fetch_add(1, Ordering::Relaxed);
+    if let Some(process) = CURRENT.lock().as_mut() {
+        match trap {
+            UserTrap::Syscall => process.system_calls += 1,
+            UserTrap::Interrupt(_) => process.interrupts += 1,
+            UserTrap::Fault(_) => {}
+        }
+    }
 }
 
 /// Timer interrupts since boot.

@@ -153,7 +153,7 @@ pub enum UserTrap {
 
 /// Handles a trap from the current user thread.
 pub fn user_trap(trap: UserTrap) {
-    kernel::count_kernel_entry();
+    kernel::count_kernel_entry(&trap);
     match trap {
         UserTrap::Syscall => syscall::dispatch(),
         UserTrap::Fault(fault) => kernel::user_fault(&fault),

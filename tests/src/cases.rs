@@ -152,6 +152,20 @@ pub fn check_timer(log: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks that timer interrupts arrived while the `spin` program ran in user mode.
+pub fn check_user_interrupts(log: &str) -> Result<(), String> {
+    let line = log
+        .lines()
+        .find(|line| line.contains("(spin): exited with status"))
+        .ok_or("no exit line for spin")?;
+    let count = line
+        .split(", ")
+        .find_map(|part| part.strip_suffix(" interrupts)"))
+        .and_then(|number| number.trim().parse::<u64>().ok())
+        .ok_or_else(|| format!("no interrupt count in {line:?}"))?;
+    if count == 0 { Err(format!("no interrupt arrived while spin ran: {line}")) } else { Ok(()) }
+}
+
 /// Every test program that ends on its own (used by the no-leak case).
 const ALL_PROGRAMS: &str = "hello,syscall-errors,page-fault,write-read-only,jump-to-kernel,\
                             privileged-instruction,stack-overflow,panic,hello";
@@ -193,6 +207,14 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
                 "process 1 (hello): exited with status 42",
             ],
         ),
+        Case::new(
+            arch,
+            "interrupts-in-user-mode",
+            "courier.run=spin",
+            Success,
+            &["spin: 20000000 iterations, sums agree", "process 1 (spin): exited with status 0"],
+        )
+        .checking(check_user_interrupts),
         Case::new(
             arch,
             "syscall-errors",

@@ -33,6 +33,10 @@ pub struct Process {
     pub space: AddressSpace,
     /// Its saved user registers (its only thread's).
     pub context: arch::UserContext,
+    /// System calls it made.
+    pub system_calls: u64,
+    /// Interrupts that arrived while it ran in user mode.
+    pub interrupts: u64,
 }
 
 /// Why a program could not be started.
@@ -95,6 +99,8 @@ impl Process {
             name: program.name,
             space,
             context: arch::UserContext::new(layout.entry, STACK_TOP as u64),
+            system_calls: 0,
+            interrupts: 0,
         })
     }
 }
