@@ -13,8 +13,12 @@
 
 #![cfg_attr(not(test), no_std)]
 
+extern crate alloc;
+
 pub mod boot;
+pub mod executive;
 pub mod mm;
+pub mod object;
 pub mod task;
 
 #[cfg(target_os = "none")]

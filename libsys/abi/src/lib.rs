@@ -1,9 +1,9 @@
 //! Courier's ABI: every number that crosses the user/kernel or client/server boundary.
 //!
 //! The kernel, libsys and the servers all depend on this crate and on nothing else for
-//! these numbers; no syscall number, error code or layout constant is written anywhere
-//! else. The crate is `no_std` and has no dependencies so that every side, including
-//! host-side tests, can use it.
+//! these numbers; no syscall number, error code, right or layout constant is written
+//! anywhere else. The crate is `no_std` and has no dependencies so that every side,
+//! including host-side tests, can use it.
 //!
 //! The calling convention is described once in abstract argument slots here and in
 //! `docs/abi.md`; only the architecture code of the kernel and libsys's syscall stubs
@@ -12,8 +12,13 @@
 #![no_std]
 
 pub mod error;
+pub mod handle;
+pub mod ipc;
 pub mod layout;
+pub mod memory;
+pub mod process;
 pub mod syscall;
 
 pub use error::KernelError;
-pub use syscall::Syscall;
+pub use handle::{Handle, HandleKind, Rights};
+pub use syscall::{NO_TIMEOUT, Syscall};

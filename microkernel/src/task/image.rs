@@ -230,12 +230,54 @@ pub fn parse(bytes: &[u8], machine: u16) -> Result<ProgramLayout, ImageError> {
     Ok(layout)
 }
 
+/// A minimal valid program for machine `machine`: one read-execute segment at the program
+/// base holding `code`, entry at its start, and a read-write data segment.
+#[cfg(test)]
+pub(crate) fn test_program(machine: u16, code: &[u8]) -> Vec<u8> {
+    let base = layout::PROGRAM_BASE as u64;
+    let mut bytes = vec![0u8; 0x3000];
+    bytes[..4].copy_from_slice(b"\x7fELF");
+    bytes[4] = 2;
+    bytes[5] = 1;
+    bytes[6] = 1;
+    bytes[16..18].copy_from_slice(&ET_EXEC.to_le_bytes());
+    bytes[18..20].copy_from_slice(&machine.to_le_bytes());
+    bytes[20..24].copy_from_slice(&1u32.to_le_bytes());
+    bytes[24..32].copy_from_slice(&base.to_le_bytes());
+    bytes[32..40].copy_from_slice(&64u64.to_le_bytes());
+    bytes[52..54].copy_from_slice(&64u16.to_le_bytes());
+    bytes[54..56].copy_from_slice(&56u16.to_le_bytes());
+    bytes[56..58].copy_from_slice(&2u16.to_le_bytes());
+    let segments = [(PF_R | PF_X, 0x1000u64, base, code.len() as u64), (PF_R | PF_W, 0x2000, base + 0x1000, 0x100)];
+    for (index, (flags, offset, address, size)) in segments.into_iter().enumerate() {
+        let header = 64 + index * 56;
+        bytes[header..header + 4].copy_from_slice(&PT_LOAD.to_le_bytes());
+        bytes[header + 4..header + 8].copy_from_slice(&flags.to_le_bytes());
+        bytes[header + 8..header + 16].copy_from_slice(&offset.to_le_bytes());
+        bytes[header + 16..header + 24].copy_from_slice(&address.to_le_bytes());
+        bytes[header + 24..header + 32].copy_from_slice(&address.to_le_bytes());
+        bytes[header + 32..header + 40].copy_from_slice(&size.max(1).to_le_bytes());
+        bytes[header + 40..header + 48].copy_from_slice(&size.max(1).to_le_bytes());
+        bytes[header + 48..header + 56].copy_from_slice(&0x1000u64.to_le_bytes());
+    }
+    bytes[0x1000..0x1000 + code.len()].copy_from_slice(code);
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     const MACHINE: u16 = elf::abi::EM_X86_64;
+
+    #[test]
+    fn the_test_program_is_valid() {
+        let program = test_program(MACHINE, &[0x90; 16]);
+        let layout = parse(&program, MACHINE).unwrap();
+        assert_eq!(layout.segments.len(), 2);
+        assert_eq!(layout.entry, layout::PROGRAM_BASE as u64);
+    }
 
     /// Builds a minimal ELF64 executable with the given segments
     /// `(type, flags, offset, address, file size, memory size)`.

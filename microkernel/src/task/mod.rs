@@ -4,6 +4,7 @@
 //! host-tested). The process objects themselves live in the kernel build.
 
 pub mod image;
+pub mod scheduler;
 
 #[cfg(target_os = "none")]
 pub mod process;
