@@ -27,9 +27,13 @@
 pub mod arch;
 pub mod console;
 pub mod fault;
+pub mod handle;
+pub mod ipc;
+pub mod memory;
 pub mod process;
 pub mod runtime;
 pub mod time;
+pub mod upcall;
 
 pub use courier_abi as abi;
 pub use courier_abi::KernelError;

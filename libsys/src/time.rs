@@ -8,6 +8,31 @@ use crate::arch;
 
 /// Time since boot on the kernel's monotonic clock.
 pub fn monotonic() -> Duration {
-    let results = arch::syscall(Syscall::ClockMonotonic.number(), [0; 6]).results;
+    let results = arch::syscall(Syscall::ClockMonotonic.number(), [0; 8]).results;
     Duration::from_nanos(results[0] as u64)
+}
+
+/// Sleeps for `duration`.
+///
+/// # Errors
+///
+/// `Interrupted` (with the time left) when an upcall arrives.
+pub fn sleep(duration: Duration) -> Result<(), (courier_abi::KernelError, Duration)> {
+    let nanoseconds = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX - 1);
+    let outcome = arch::syscall(Syscall::Sleep.number(), [nanoseconds as usize, 0, 0, 0, 0, 0, 0, 0]);
+    match outcome.into_result() {
+        Ok(_) => Ok(()),
+        Err(error) => Err((error, Duration::from_nanos(outcome.results[0] as u64))),
+    }
+}
+
+/// The architecture's counter (x86_64 TSC, aarch64 virtual counter); see
+/// [`counter_ticks_to_instructions`].
+pub fn counter() -> u64 {
+    arch::read_counter()
+}
+
+/// Instructions executed during `ticks` of [`counter`] under QEMU's `-icount shift=0`.
+pub fn counter_ticks_to_instructions(ticks: u64) -> u64 {
+    arch::counter_ticks_to_instructions(ticks)
 }

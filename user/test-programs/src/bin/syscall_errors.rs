@@ -58,9 +58,9 @@ fn main() -> i32 {
         console::write_raw(0x40_0000, usize::MAX),
         KernelError::BadAddress,
     );
-    let unknown = raw_syscall(0xdead, [0; 6]).into_result().map(|results| results[0]);
+    let unknown = raw_syscall(0xdead, [0; 8]).into_result().map(|results| results[0]);
     tally.check("unknown system call number", unknown, KernelError::UnknownSyscall);
-    let zero = raw_syscall(0, [0; 6]).into_result().map(|results| results[0]);
+    let zero = raw_syscall(0, [0; 8]).into_result().map(|results| results[0]);
     tally.check("system call number 0", zero, KernelError::UnknownSyscall);
     libsys::println!("syscall-errors: {} passed, {} failed", tally.passed, tally.failed);
     if tally.failed == 0 { 0 } else { 1 }
