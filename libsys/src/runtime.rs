@@ -4,6 +4,8 @@
 //! `courier_abi::layout::STACK_TOP`. `_start` calls [`start`], which calls the function the
 //! program named with [`main!`](crate::main) and exits with the status it returns.
 
+use core::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::process;
 
 /// What a program's main function may return: an exit status.
@@ -41,10 +43,27 @@ unsafe extern "Rust" {
     safe fn __courier_program_main() -> i32;
 }
 
-/// Called by `_start`: runs the program's main function and exits with its status.
-pub extern "C" fn start() -> ! {
+static INITIAL_HANDLES: AtomicUsize = AtomicUsize::new(0);
+static ARGUMENT: AtomicUsize = AtomicUsize::new(0);
+
+/// Called by `_start` with the kernel's start arguments (how many handles the spawner
+/// passed, and its argument word): records them, runs the program's main function and
+/// exits with its status.
+pub extern "C" fn start(initial_handles: usize, argument: usize) -> ! {
+    INITIAL_HANDLES.store(initial_handles, Ordering::Relaxed);
+    ARGUMENT.store(argument, Ordering::Relaxed);
     let status = __courier_program_main();
     process::exit(status)
+}
+
+/// How many handles the spawner passed (they are `Handle::initial(1)` and up).
+pub fn initial_handle_count() -> usize {
+    INITIAL_HANDLES.load(Ordering::Relaxed)
+}
+
+/// The argument word the spawner passed.
+pub fn argument() -> usize {
+    ARGUMENT.load(Ordering::Relaxed)
 }
 
 /// Names the program's main function: `libsys::main!(main);`.

@@ -157,3 +157,113 @@ pub fn execute_privileged_instruction() {
     // the kernel ends the program.
     unsafe { core::arch::asm!("hlt", options(nomem, nostack)) }
 }
+
+/// Loads a known pattern into every general register the compiler lets asm own and
+/// into xmm0..xmm15, waits until the byte at `flag` becomes non-zero (an upcall handler
+/// sets it), then checks every register still holds the pattern. Returns whether they all
+/// did: the kernel must restore a thread's registers exactly after an upcall.
+pub fn registers_survive_upcall(flag: &core::sync::atomic::AtomicU8) -> bool {
+    let intact: u64;
+    // SAFETY: the asm saves and restores rbx and rbp itself, declares every other register
+    // it changes as clobbered, reads only the byte at `flag` (a live AtomicU8) and keeps
+    // the stack untouched. SSE instructions are available to user mode (the kernel sets
+    // CR4.OSFXSR and saves the SSE state per thread).
+    unsafe {
+        core::arch::asm!(
+            "push rbx",
+            "push rbp",
+            "mov rax, 0x1111111111111111",
+            "mov rbx, 0x2222222222222222",
+            "mov rcx, 0x3333333333333333",
+            "mov rdx, 0x4444444444444444",
+            "mov rsi, 0x5555555555555555",
+            "mov rbp, 0x6666666666666666",
+            "mov r8,  0x8888888888888888",
+            "mov r9,  0x9999999999999999",
+            "mov r10, 0xaaaaaaaaaaaaaaaa",
+            "mov r11, 0xbbbbbbbbbbbbbbbb",
+            "mov r12, 0xcccccccccccccccc",
+            "mov r13, 0xdddddddddddddddd",
+            "mov r14, 0xeeeeeeeeeeeeeeee",
+            "mov r15, 0xffffffffffffffff",
+            "movq xmm0, rax", "movq xmm1, rbx", "movq xmm2, rcx", "movq xmm3, rdx",
+            "movq xmm4, rsi", "movq xmm5, rbp", "movq xmm6, r8", "movq xmm7, r9",
+            "movq xmm8, r10", "movq xmm9, r11", "movq xmm10, r12", "movq xmm11, r13",
+            "movq xmm12, r14", "movq xmm13, r15", "movq xmm14, rax", "movq xmm15, rbx",
+            "2:",
+            "cmp byte ptr [rdi], 0",
+            "je 2b",
+            "mov rdi, 0",
+            "cmp rax, 0x1111111111111111",
+            "jne 3f",
+            "mov rdi, 0x2222222222222222", "cmp rbx, rdi", "jne 3f",
+            "mov rdi, 0x3333333333333333", "cmp rcx, rdi", "jne 3f",
+            "mov rdi, 0x4444444444444444", "cmp rdx, rdi", "jne 3f",
+            "mov rdi, 0x5555555555555555", "cmp rsi, rdi", "jne 3f",
+            "mov rdi, 0x6666666666666666", "cmp rbp, rdi", "jne 3f",
+            "mov rdi, 0x8888888888888888", "cmp r8, rdi", "jne 3f",
+            "mov rdi, 0x9999999999999999", "cmp r9, rdi", "jne 3f",
+            "mov rdi, 0xaaaaaaaaaaaaaaaa", "cmp r10, rdi", "jne 3f",
+            "mov rdi, 0xbbbbbbbbbbbbbbbb", "cmp r11, rdi", "jne 3f",
+            "mov rdi, 0xcccccccccccccccc", "cmp r12, rdi", "jne 3f",
+            "mov rdi, 0xdddddddddddddddd", "cmp r13, rdi", "jne 3f",
+            "mov rdi, 0xeeeeeeeeeeeeeeee", "cmp r14, rdi", "jne 3f",
+            "mov rdi, 0xffffffffffffffff", "cmp r15, rdi", "jne 3f",
+            "movq rdi, xmm0", "cmp rdi, rax", "jne 3f",
+            "movq rdi, xmm1", "cmp rdi, rbx", "jne 3f",
+            "movq rdi, xmm2", "cmp rdi, rcx", "jne 3f",
+            "movq rdi, xmm3", "cmp rdi, rdx", "jne 3f",
+            "movq rdi, xmm4", "cmp rdi, rsi", "jne 3f",
+            "movq rdi, xmm5", "cmp rdi, rbp", "jne 3f",
+            "movq rdi, xmm6", "cmp rdi, r8", "jne 3f",
+            "movq rdi, xmm7", "cmp rdi, r9", "jne 3f",
+            "movq rdi, xmm8", "cmp rdi, r10", "jne 3f",
+            "movq rdi, xmm9", "cmp rdi, r11", "jne 3f",
+            "movq rdi, xmm10", "cmp rdi, r12", "jne 3f",
+            "movq rdi, xmm11", "cmp rdi, r13", "jne 3f",
+            "movq rdi, xmm12", "cmp rdi, r14", "jne 3f",
+            "movq rdi, xmm13", "cmp rdi, r15", "jne 3f",
+            "movq rdi, xmm14", "cmp rdi, rax", "jne 3f",
+            "movq rdi, xmm15", "cmp rdi, rbx", "jne 3f",
+            "mov rdi, 1",
+            "3:",
+            "pop rbp",
+            "pop rbx",
+            inout("rdi") core::ptr::from_ref(flag) as u64 => intact,
+            out("rax") _, out("rcx") _, out("rdx") _, out("rsi") _,
+            out("r8") _, out("r9") _, out("r10") _, out("r11") _,
+            out("r12") _, out("r13") _, out("r14") _, out("r15") _,
+            out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _,
+            out("xmm4") _, out("xmm5") _, out("xmm6") _, out("xmm7") _,
+            out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
+            out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+        );
+    }
+    intact == 1
+}
+
+/// Overwrites every general register asm may own and xmm0..xmm15 with garbage (an upcall
+/// handler calls this so that a kernel that failed to restore them would be caught).
+pub fn clobber_registers() {
+    // SAFETY: only registers declared clobbered change; no memory is touched.
+    unsafe {
+        core::arch::asm!(
+            "mov rax, 0xdeadbeefdeadbeef",
+            "mov rcx, rax", "mov rdx, rax", "mov rsi, rax", "mov rdi, rax",
+            "mov r8, rax", "mov r9, rax", "mov r10, rax", "mov r11, rax",
+            "mov r12, rax", "mov r13, rax", "mov r14, rax", "mov r15, rax",
+            "movq xmm0, rax", "movq xmm1, rax", "movq xmm2, rax", "movq xmm3, rax",
+            "movq xmm4, rax", "movq xmm5, rax", "movq xmm6, rax", "movq xmm7, rax",
+            "movq xmm8, rax", "movq xmm9, rax", "movq xmm10, rax", "movq xmm11, rax",
+            "movq xmm12, rax", "movq xmm13, rax", "movq xmm14, rax", "movq xmm15, rax",
+            out("rax") _, out("rcx") _, out("rdx") _, out("rsi") _, out("rdi") _,
+            out("r8") _, out("r9") _, out("r10") _, out("r11") _,
+            out("r12") _, out("r13") _, out("r14") _, out("r15") _,
+            out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _,
+            out("xmm4") _, out("xmm5") _, out("xmm6") _, out("xmm7") _,
+            out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
+            out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+            options(nomem, nostack),
+        );
+    }
+}
