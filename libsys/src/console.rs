@@ -28,8 +28,9 @@ pub fn write(bytes: &[u8]) -> Result<usize, KernelError> {
 ///
 /// [`KernelError::BadAddress`] when the range is not mapped readable.
 pub fn write_raw(address: usize, length: usize) -> Result<usize, KernelError> {
-    let results = arch::syscall(Syscall::ConsoleWrite.number(), [address, length, 0, 0, 0, 0, 0, 0])
-        .into_result()?;
+    let results =
+        arch::syscall(Syscall::ConsoleWrite.number(), [address, length, 0, 0, 0, 0, 0, 0])
+            .into_result()?;
     Ok(results[0])
 }
 

@@ -20,7 +20,8 @@ pub fn close(handle: Handle) -> Result<(), KernelError> {
 ///
 /// `InvalidHandle`, `InsufficientRights` without the duplicate right.
 pub fn duplicate(handle: Handle, rights: Rights) -> Result<Handle, KernelError> {
-    let results = invoke(Syscall::HandleDuplicate, arguments(&[handle.0 as usize, rights.0 as usize]))?;
+    let results =
+        invoke(Syscall::HandleDuplicate, arguments(&[handle.0 as usize, rights.0 as usize]))?;
     Ok(Handle(results[0] as u32))
 }
 

@@ -6,7 +6,9 @@
 //! (leases and handles in a [`MessageDescriptor`]). Replies can be deferred: the server
 //! keeps the [`ReplyId`] of a received call and answers it later, in any order.
 
-use courier_abi::ipc::{LEASE_READ, LEASE_WRITE, Lease, MessageDescriptor, ReceiveDescriptor, Received};
+use courier_abi::ipc::{
+    LEASE_READ, LEASE_WRITE, Lease, MessageDescriptor, ReceiveDescriptor, Received,
+};
 use courier_abi::{Handle, KernelError, NO_TIMEOUT, Rights, Syscall};
 
 use crate::arch;
@@ -43,7 +45,10 @@ pub struct Answer {
 pub struct Endpoint(pub Handle);
 
 fn answer_from(results: [usize; 7]) -> Answer {
-    Answer { label: results[0] as u32, words: [results[1] as u64, results[2] as u64, results[3] as u64, results[4] as u64] }
+    Answer {
+        label: results[0] as u32,
+        words: [results[1] as u64, results[2] as u64, results[3] as u64, results[4] as u64],
+    }
 }
 
 fn received_from(results: [usize; 7]) -> Result<Received, KernelError> {
@@ -68,7 +73,10 @@ impl Endpoint {
     ///
     /// `InsufficientRights` without the mint right.
     pub fn mint(&self, badge: u64, rights: Rights) -> Result<Endpoint, KernelError> {
-        let results = invoke(Syscall::EndpointMint, arguments(&[self.0.0 as usize, badge as usize, rights.0 as usize]))?;
+        let results = invoke(
+            Syscall::EndpointMint,
+            arguments(&[self.0.0 as usize, badge as usize, rights.0 as usize]),
+        )?;
         Ok(Endpoint(Handle(results[0] as u32)))
     }
 
@@ -79,14 +87,17 @@ impl Endpoint {
     /// `PeerGone` when nobody can receive, `Interrupted` when an upcall arrived before
     /// a server took the call, handle errors.
     pub fn call(&self, label: u32, words: [u64; MESSAGE_WORDS]) -> Result<Answer, KernelError> {
-        let results = invoke(Syscall::Call, arguments(&[
-            self.0.0 as usize,
-            label as usize,
-            words[0] as usize,
-            words[1] as usize,
-            words[2] as usize,
-            words[3] as usize,
-        ]))?;
+        let results = invoke(
+            Syscall::Call,
+            arguments(&[
+                self.0.0 as usize,
+                label as usize,
+                words[0] as usize,
+                words[1] as usize,
+                words[2] as usize,
+                words[3] as usize,
+            ]),
+        )?;
         Ok(answer_from(results))
     }
 
@@ -110,9 +121,14 @@ impl Endpoint {
     /// # Errors
     ///
     /// `Timeout`, `Interrupted`, handle errors.
-    pub fn receive(&self, descriptor: Option<&mut ReceiveDescriptor>, timeout: u64) -> Result<Received, KernelError> {
+    pub fn receive(
+        &self,
+        descriptor: Option<&mut ReceiveDescriptor>,
+        timeout: u64,
+    ) -> Result<Received, KernelError> {
         let address = descriptor.map_or(0, |descriptor| core::ptr::from_mut(descriptor) as usize);
-        let results = invoke(Syscall::Receive, arguments(&[self.0.0 as usize, address, timeout as usize]))?;
+        let results =
+            invoke(Syscall::Receive, arguments(&[self.0.0 as usize, address, timeout as usize]))?;
         received_from(results)
     }
 
@@ -121,7 +137,10 @@ impl Endpoint {
     /// # Errors
     ///
     /// As [`Endpoint::receive`].
-    pub fn receive_forever(&self, descriptor: Option<&mut ReceiveDescriptor>) -> Result<Received, KernelError> {
+    pub fn receive_forever(
+        &self,
+        descriptor: Option<&mut ReceiveDescriptor>,
+    ) -> Result<Received, KernelError> {
         self.receive(descriptor, NO_TIMEOUT)
     }
 
@@ -131,7 +150,10 @@ impl Endpoint {
     ///
     /// Handle errors; `AddressInUse` if it is bound to another endpoint.
     pub fn bind(&self, notification: &Notification) -> Result<(), KernelError> {
-        invoke(Syscall::EndpointBindNotification, arguments(&[self.0.0 as usize, notification.0.0 as usize]))?;
+        invoke(
+            Syscall::EndpointBindNotification,
+            arguments(&[self.0.0 as usize, notification.0.0 as usize]),
+        )?;
         Ok(())
     }
 
@@ -142,7 +164,10 @@ impl Endpoint {
     ///
     /// `NoSuchProcess` if it is already gone.
     pub fn watch_death(&self, client: u32, badge: u64) -> Result<u32, KernelError> {
-        let results = invoke(Syscall::DeathWatch, arguments(&[self.0.0 as usize, client as usize, badge as usize]))?;
+        let results = invoke(
+            Syscall::DeathWatch,
+            arguments(&[self.0.0 as usize, client as usize, badge as usize]),
+        )?;
         Ok(results[0] as u32)
     }
 }
@@ -153,14 +178,17 @@ impl Endpoint {
 ///
 /// `NoSuchReply` if it was answered or its caller is gone.
 pub fn reply(reply: ReplyId, label: u32, words: [u64; MESSAGE_WORDS]) -> Result<(), KernelError> {
-    invoke(Syscall::Reply, arguments(&[
-        reply.0 as usize,
-        label as usize,
-        words[0] as usize,
-        words[1] as usize,
-        words[2] as usize,
-        words[3] as usize,
-    ]))?;
+    invoke(
+        Syscall::Reply,
+        arguments(&[
+            reply.0 as usize,
+            label as usize,
+            words[0] as usize,
+            words[1] as usize,
+            words[2] as usize,
+            words[3] as usize,
+        ]),
+    )?;
     Ok(())
 }
 
@@ -190,16 +218,19 @@ pub fn reply_receive(
     descriptor: Option<&mut ReceiveDescriptor>,
 ) -> Result<Received, KernelError> {
     let address = descriptor.map_or(0, |descriptor| core::ptr::from_mut(descriptor) as usize);
-    let results = invoke(Syscall::ReplyReceive, [
-        reply.map_or(0, |reply| reply.0 as usize),
-        label as usize,
-        words[0] as usize,
-        words[1] as usize,
-        words[2] as usize,
-        words[3] as usize,
-        endpoint.0.0 as usize,
-        address,
-    ])?;
+    let results = invoke(
+        Syscall::ReplyReceive,
+        [
+            reply.map_or(0, |reply| reply.0 as usize),
+            label as usize,
+            words[0] as usize,
+            words[1] as usize,
+            words[2] as usize,
+            words[3] as usize,
+            endpoint.0.0 as usize,
+            address,
+        ],
+    )?;
     received_from(results)
 }
 
@@ -209,14 +240,16 @@ pub fn reply_receive(
 /// # Errors
 ///
 /// `LeaseViolation` for a bad index, offset or right; `NoSuchReply`.
-pub fn lease_read(reply: ReplyId, index: usize, offset: usize, buffer: &mut [u8]) -> Result<usize, KernelError> {
-    let results = invoke(Syscall::LeaseRead, arguments(&[
-        reply.0 as usize,
-        index,
-        offset,
-        buffer.as_mut_ptr() as usize,
-        buffer.len(),
-    ]))?;
+pub fn lease_read(
+    reply: ReplyId,
+    index: usize,
+    offset: usize,
+    buffer: &mut [u8],
+) -> Result<usize, KernelError> {
+    let results = invoke(
+        Syscall::LeaseRead,
+        arguments(&[reply.0 as usize, index, offset, buffer.as_mut_ptr() as usize, buffer.len()]),
+    )?;
     Ok(results[0])
 }
 
@@ -225,20 +258,27 @@ pub fn lease_read(reply: ReplyId, index: usize, offset: usize, buffer: &mut [u8]
 /// # Errors
 ///
 /// As [`lease_read`].
-pub fn lease_write(reply: ReplyId, index: usize, offset: usize, bytes: &[u8]) -> Result<usize, KernelError> {
-    let results = invoke(Syscall::LeaseWrite, arguments(&[
-        reply.0 as usize,
-        index,
-        offset,
-        bytes.as_ptr() as usize,
-        bytes.len(),
-    ]))?;
+pub fn lease_write(
+    reply: ReplyId,
+    index: usize,
+    offset: usize,
+    bytes: &[u8],
+) -> Result<usize, KernelError> {
+    let results = invoke(
+        Syscall::LeaseWrite,
+        arguments(&[reply.0 as usize, index, offset, bytes.as_ptr() as usize, bytes.len()]),
+    )?;
     Ok(results[0])
 }
 
 /// A lease lending `buffer` for reading by the server.
 pub fn lend(buffer: &[u8]) -> Lease {
-    Lease { address: buffer.as_ptr() as u64, length: buffer.len() as u64, rights: LEASE_READ, reserved: 0 }
+    Lease {
+        address: buffer.as_ptr() as u64,
+        length: buffer.len() as u64,
+        rights: LEASE_READ,
+        reserved: 0,
+    }
 }
 
 /// A lease lending `buffer` for writing (and reading) by the server.
@@ -282,7 +322,8 @@ impl Notification {
     ///
     /// `Timeout`, `Interrupted`, handle errors.
     pub fn wait(&self, timeout: u64) -> Result<u64, KernelError> {
-        let results = invoke(Syscall::NotificationWait, arguments(&[self.0.0 as usize, timeout as usize]))?;
+        let results =
+            invoke(Syscall::NotificationWait, arguments(&[self.0.0 as usize, timeout as usize]))?;
         Ok(results[0] as u64)
     }
 }

@@ -28,8 +28,17 @@ impl MemoryObject {
     ///
     /// `InsufficientRights` for rights the handle lacks, `AddressInUse`,
     /// `InvalidArgument`.
-    pub fn map(&self, address: usize, offset: usize, length: usize, flags: u64) -> Result<Mapping, KernelError> {
-        let results = invoke(Syscall::MemoryMap, arguments(&[self.0.0 as usize, address, offset, length, flags as usize]))?;
+    pub fn map(
+        &self,
+        address: usize,
+        offset: usize,
+        length: usize,
+        flags: u64,
+    ) -> Result<Mapping, KernelError> {
+        let results = invoke(
+            Syscall::MemoryMap,
+            arguments(&[self.0.0 as usize, address, offset, length, flags as usize]),
+        )?;
         Ok(Mapping { address: results[0], length })
     }
 
@@ -87,7 +96,8 @@ impl Mapping {
 
     /// Reads the 64-bit word at byte `offset` (aligned); `None` outside the view.
     pub fn read_word(&self, offset: usize) -> Option<u64> {
-        (offset % 8 == 0 && offset.checked_add(8)? <= self.length).then(|| crate::arch::read_word_at(self.address + offset))
+        (offset % 8 == 0 && offset.checked_add(8)? <= self.length)
+            .then(|| crate::arch::read_word_at(self.address + offset))
     }
 
     /// Writes the 64-bit word at byte `offset` (aligned); `false` outside the view.

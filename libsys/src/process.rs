@@ -22,13 +22,16 @@ pub struct Child {
 ///
 /// `NoSuchImage`, `BadImage`, `InvalidArgument`, handle errors, `OutOfMemory`.
 pub fn spawn(name: &str, handles: &[Handle], argument: usize) -> Result<Child, KernelError> {
-    let results = invoke(Syscall::ProcessSpawn, arguments(&[
-        name.as_ptr() as usize,
-        name.len(),
-        handles.as_ptr() as usize,
-        handles.len(),
-        argument,
-    ]))?;
+    let results = invoke(
+        Syscall::ProcessSpawn,
+        arguments(&[
+            name.as_ptr() as usize,
+            name.len(),
+            handles.as_ptr() as usize,
+            handles.len(),
+            argument,
+        ]),
+    )?;
     Ok(Child { control: Handle(results[0] as u32), client: results[1] as u32 })
 }
 

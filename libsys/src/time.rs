@@ -19,7 +19,8 @@ pub fn monotonic() -> Duration {
 /// `Interrupted` (with the time left) when an upcall arrives.
 pub fn sleep(duration: Duration) -> Result<(), (courier_abi::KernelError, Duration)> {
     let nanoseconds = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX - 1);
-    let outcome = arch::syscall(Syscall::Sleep.number(), [nanoseconds as usize, 0, 0, 0, 0, 0, 0, 0]);
+    let outcome =
+        arch::syscall(Syscall::Sleep.number(), [nanoseconds as usize, 0, 0, 0, 0, 0, 0, 0]);
     match outcome.into_result() {
         Ok(_) => Ok(()),
         Err(error) => Err((error, Duration::from_nanos(outcome.results[0] as u64))),

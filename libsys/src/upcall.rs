@@ -44,14 +44,17 @@ pub extern "C" fn dispatch(info: usize, frame: usize) -> ! {
 /// `InvalidArgument` if the target registered no handler, `WouldBlock` if too many are
 /// pending, handle errors.
 pub fn post(target: Handle, words: [u64; 4]) -> Result<(), KernelError> {
-    invoke(Syscall::UpcallPost, arguments(&[
-        target.0 as usize,
-        UpcallKind::Deliver as usize,
-        words[0] as usize,
-        words[1] as usize,
-        words[2] as usize,
-        words[3] as usize,
-    ]))?;
+    invoke(
+        Syscall::UpcallPost,
+        arguments(&[
+            target.0 as usize,
+            UpcallKind::Deliver as usize,
+            words[0] as usize,
+            words[1] as usize,
+            words[2] as usize,
+            words[3] as usize,
+        ]),
+    )?;
     Ok(())
 }
 
@@ -61,6 +64,9 @@ pub fn post(target: Handle, words: [u64; 4]) -> Result<(), KernelError> {
 ///
 /// Handle errors; `NoSuchProcess` if it already ended.
 pub fn kill(target: Handle, status: ExitStatus) -> Result<(), KernelError> {
-    invoke(Syscall::UpcallPost, arguments(&[target.0 as usize, UpcallKind::Kill as usize, status.to_word() as usize]))?;
+    invoke(
+        Syscall::UpcallPost,
+        arguments(&[target.0 as usize, UpcallKind::Kill as usize, status.to_word() as usize]),
+    )?;
     Ok(())
 }

@@ -1,22 +1,30 @@
-//! The kernel proper: boot sequence, global state, and the boot runner that runs the
-//! programs named on the command line one after another.
+//! The kernel proper: boot sequence, global state, the trap glue between the architecture
+//! layer and the portable kernel, and the boot runner that starts the programs named on
+//! the command line.
 //!
 //! Boot: [`start`] receives the `BootInfo`, starts the log, builds the kernel's page tables
 //! and frame allocator, lets the architecture set up traps, interrupt controllers and
-//! clocks, starts the periodic timer, prints the banner, runs any self-tests and then the
-//! programs of `courier.run=`. Each program runs until it exits or faults; the kernel
-//! reports how it ended, frees its memory and starts the next. When none are left it
-//! prints a summary (including the free-frame count before and after, which must match)
-//! and powers off.
+//! clocks, starts the periodic timer, prints the banner, runs any self-tests, creates the
+//! portable kernel ([`Kernel`] over [`Machine`]) and starts the first program of
+//! `courier.run=`.
+//!
+//! From then on everything is a trap: [`user_trap`] hands a system call, fault or
+//! interrupt to the portable kernel, then [`schedule`] picks the thread to resume (idling
+//! with interrupts enabled while none is ready). The boot runner starts the next program
+//! when the previous one has ended; when none is left it stops any process still running,
+//! checks that every frame and kernel object came back, prints a summary and powers off.
 
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
+use courier_abi::process::{ExitStatus, PRIORITY_DEFAULT};
+
 use crate::boot::command_line::{self, CommandLine};
 use crate::boot::{BootError, BootInfo};
-use crate::mm::kernel_space;
-use crate::task::process::{Process, ProcessId};
-use crate::trap::{Interrupt, UserFault, UserTrap};
+use crate::executive::{ExitEvent, Kernel};
+use crate::machine::Machine;
+use crate::mm::{heap, kernel_space};
+use crate::trap::{AccessKind, FaultKind, Interrupt, UserFault, UserTrap};
 use crate::{arch, console, selftest};
 
 /// Default timer frequency, in Hz.
@@ -25,11 +33,12 @@ pub const DEFAULT_TIMER_FREQUENCY: u32 = 100;
 static BOOT_INFO: spin::Once<BootInfo> = spin::Once::new();
 static TIMER_TICKS: AtomicU64 = AtomicU64::new(0);
 static TIMER_FREQUENCY: AtomicU32 = AtomicU32::new(DEFAULT_TIMER_FREQUENCY);
-static KERNEL_ENTRIES: AtomicU64 = AtomicU64::new(0);
 static CONSOLE_INTERRUPTS: AtomicU64 = AtomicU64::new(0);
 static CONSOLE_INPUT: spin::Mutex<heapless::Deque<u8, 256>> =
     spin::Mutex::new(heapless::Deque::new());
-static CURRENT: spin::Mutex<Option<Process>> = spin::Mutex::new(None);
+/// The portable kernel. Locked only with interrupts masked (the kernel never runs with
+/// them enabled except while idle, when it does not hold this lock).
+static KERNEL: spin::Mutex<Option<Kernel<Machine>>> = spin::Mutex::new(None);
 static RUNNER: spin::Mutex<Runner> = spin::Mutex::new(Runner::new());
 static PANICKING: AtomicBool = AtomicBool::new(false);
 static FATAL_IN_PROGRESS: AtomicBool = AtomicBool::new(false);
@@ -41,11 +50,13 @@ const MAX_PROGRAMS: usize = 64;
 struct Runner {
     queue: heapless::Vec<&'static str, MAX_PROGRAMS>,
     next: usize,
-    next_process_id: ProcessId,
+    /// The serial number of the program running now (0: none).
+    running: u32,
     exited: u32,
     faulted: u32,
     not_started: u32,
     free_frames_at_start: u64,
+    heap_frames_at_start: u64,
 }
 
 impl Runner {
@@ -53,11 +64,12 @@ impl Runner {
         Runner {
             queue: heapless::Vec::new(),
             next: 0,
-            next_process_id: 1,
+            running: 0,
             exited: 0,
             faulted: 0,
             not_started: 0,
             free_frames_at_start: 0,
+            heap_frames_at_start: 0,
         }
     }
 }
@@ -148,11 +160,14 @@ fn start(boot: BootInfo) -> ! {
             }
         }
         runner.free_frames_at_start = kernel_space::free_frame_count();
+        runner.heap_frames_at_start = heap::heap_frames();
         if !selftests_passed {
             runner.not_started += 1;
         }
     }
-    run_next()
+    *KERNEL.lock() = Some(Kernel::new(Machine));
+    schedule();
+    arch::resume_user()
 }
 
 fn report_boot_warnings(boot: &BootInfo, command_line: CommandLine<'_>) {
@@ -200,98 +215,38 @@ pub fn boot(result: Result<BootInfo, BootError>, entry_counter: u64) -> ! {
     }
 }
 
-/// Starts the next program of the run list, or finishes when none is left.
-fn run_next() -> ! {
-    loop {
-        let (name, process_id) = {
-            let mut runner = RUNNER.lock();
-            if runner.next >= runner.queue.len() {
-                break;
-            }
-            let name = runner.queue[runner.next];
-            runner.next += 1;
-            let process_id = runner.next_process_id;
-            runner.next_process_id += 1;
-            (name, process_id)
+/// Handles a trap from the current user thread, then picks the thread to resume.
+pub fn user_trap(trap: UserTrap) {
+    {
+        let mut guard = KERNEL.lock();
+        let Some(kernel) = guard.as_mut() else {
+            drop(guard);
+            fatal(format_args!("a trap from user mode before the kernel exists"));
         };
-        match Process::load(process_id, name) {
-            Ok(process) => {
-                log::info!("process {process_id} ({name}): started");
-                let mut current = CURRENT.lock();
-                let process = current.insert(process);
-                process.space.activate();
-                arch::reset_floating_point_state();
-                arch::set_current_context(&mut process.context);
-                drop(current);
-                arch::resume_user();
-            }
-            Err(error) => {
-                log::error!("cannot run program {name:?}: {error}");
-                RUNNER.lock().not_started += 1;
-            }
+        kernel.count_entry(matches!(trap, UserTrap::Interrupt(_)));
+        match trap {
+            UserTrap::Syscall => kernel.system_call(),
+            UserTrap::Fault(fault) => user_fault(kernel, &fault),
+            UserTrap::Interrupt(interrupt) => device_interrupt(kernel, interrupt),
         }
     }
-    finish()
+    schedule();
 }
 
-fn finish() -> ! {
-    let runner = RUNNER.lock();
-    let free_now = kernel_space::free_frame_count();
-    log::info!(
-        "all programs finished: {} exited, {} killed by faults, {} not started; \
-         free frames {} (at start {}){}",
-        runner.exited,
-        runner.faulted,
-        runner.not_started,
-        free_now,
-        runner.free_frames_at_start,
-        if free_now == runner.free_frames_at_start { "" } else { " LEAK" },
-    );
-    let success = runner.not_started == 0 && free_now == runner.free_frames_at_start;
-    drop(runner);
-    arch::power_off(success)
-}
-
-/// Ends the current process with exit status `status` and runs the next program.
-pub fn exit_current_process(status: u8) -> ! {
-    if let Some(process) = CURRENT.lock().take() {
-        log::info!(
-            "process {} ({}): exited with status {status} ({} system calls, {} interrupts)",
-            process.id,
-            process.name,
-            process.system_calls,
-            process.interrupts
-        );
-        drop(process);
-        RUNNER.lock().exited += 1;
+/// Handles an interrupt that arrived while the kernel was idle.
+pub fn kernel_interrupt(interrupt: Interrupt) {
+    let mut guard = KERNEL.lock();
+    match guard.as_mut() {
+        Some(kernel) => {
+            kernel.count_interrupt();
+            device_interrupt(kernel, interrupt);
+        }
+        None => count_device_interrupt(interrupt),
     }
-    run_next()
 }
 
-/// Reports a fault in the current process, ends it and runs the next program.
-pub fn user_fault(fault: &UserFault) -> ! {
-    if let Some(process) = CURRENT.lock().take() {
-        let (signal, number) = fault.signal();
-        log::error!(
-            "process {} ({}): {fault}, at instruction {:#x}\n{}",
-            process.id,
-            process.name,
-            fault.instruction_pointer,
-            process.context
-        );
-        log::error!(
-            "process {} ({}): killed by {signal} (signal {number})",
-            process.id,
-            process.name
-        );
-        drop(process);
-        RUNNER.lock().faulted += 1;
-    }
-    run_next()
-}
-
-/// Handles a device interrupt.
-pub fn interrupt(interrupt: Interrupt) {
+/// Counts an interrupt and takes console input.
+fn count_device_interrupt(interrupt: Interrupt) {
     match interrupt {
         Interrupt::Timer => {
             TIMER_TICKS.fetch_add(1, Ordering::Relaxed);
@@ -308,26 +263,236 @@ pub fn interrupt(interrupt: Interrupt) {
     }
 }
 
-/// Runs `action` on the current process's saved context, if there is a current process.
-pub fn with_current_context<T>(action: impl FnOnce(&mut arch::UserContext) -> T) -> Option<T> {
-    CURRENT.lock().as_mut().map(|process| action(&mut process.context))
+fn device_interrupt(kernel: &mut Kernel<Machine>, interrupt: Interrupt) {
+    count_device_interrupt(interrupt);
+    if interrupt == Interrupt::Timer {
+        kernel.timer_tick();
+    }
 }
 
-/// Copies user memory of the current process; `false` if it is not readable.
-pub fn read_current_user_memory(address: u64, buffer: &mut [u8]) -> bool {
-    CURRENT.lock().as_ref().is_some_and(|process| process.space.read(address, buffer).is_ok())
+/// A fault in user mode: a page fault the kernel can resolve (a lazily allocated page) is
+/// retried; anything else is reported with the registers and ends the process with the
+/// signal Linux would send.
+fn user_fault(kernel: &mut Kernel<Machine>, fault: &UserFault) {
+    let signal = match (fault.kind, fault.address) {
+        (FaultKind::NotMapped(access), Some(address)) => {
+            match kernel.page_fault(
+                address,
+                access == AccessKind::Write,
+                access == AccessKind::Execute,
+            ) {
+                Ok(()) => return,
+                Err(crate::executive::memory::FaultResolution::Bus) => Some(("SIGBUS", 7)),
+                Err(crate::executive::memory::FaultResolution::OutOfMemory) => {
+                    log::warn!("out of memory resolving a page fault at {address:#x}");
+                    Some(("SIGKILL", 9))
+                }
+                Err(crate::executive::memory::FaultResolution::Segmentation) => None,
+            }
+        }
+        _ => None,
+    };
+    let (name, number) = signal.unwrap_or_else(|| fault.signal());
+    let (serial, program) = kernel.current_process_name().unwrap_or((0, "?"));
+    match kernel.current_context() {
+        Some(context) => log::error!(
+            "process {serial} ({program}): {fault}, at instruction {:#x}\n{context}",
+            fault.instruction_pointer
+        ),
+        None => log::error!(
+            "process {serial} ({program}): {fault}, at instruction {:#x}",
+            fault.instruction_pointer
+        ),
+    }
+    log::debug!("process {serial} ({program}): sending {name}");
+    kernel.kill_current(number as u8);
 }
 
-/// Counts an entry into the kernel from user mode, globally and for the current process.
-pub fn count_kernel_entry(trap: &UserTrap) {
-    KERNEL_ENTRIES.fetch_add(1, Ordering::Relaxed);
-    if let Some(process) = CURRENT.lock().as_mut() {
-        match trap {
-            UserTrap::Syscall => process.system_calls += 1,
-            UserTrap::Interrupt(_) => process.interrupts += 1,
-            UserTrap::Fault(_) => {}
+/// Picks the thread to resume and makes it current; idles (interrupts enabled, kernel
+/// unlocked) while no thread is ready. Starts the boot runner's programs as earlier ones
+/// end, and powers off when none is left.
+pub fn schedule() {
+    loop {
+        let mut guard = KERNEL.lock();
+        let Some(kernel) = guard.as_mut() else {
+            drop(guard);
+            fatal(format_args!("scheduling before the kernel exists"));
+        };
+        report_exits(kernel);
+        run_programs(kernel);
+        if let Some(context) = kernel.select_next() {
+            // SAFETY: `next` returns the context of a live thread, inside the kernel's
+            // thread arena (objects there never move); the portable kernel calls
+            // `forget_floating_point` before that thread is freed.
+            unsafe { arch::set_current_context(context) };
+            return;
+        }
+        if kernel.next_deadline().is_none() && kernel.process_count() > 0 {
+            log::error!(
+                "every thread is blocked with no timeout and nothing can wake one: stopping {} process{}",
+                kernel.process_count(),
+                if kernel.process_count() == 1 { "" } else { "es" }
+            );
+            kernel.destroy_all();
+            continue;
+        }
+        drop(guard);
+        arch::wait_for_interrupt();
+    }
+}
+
+/// Logs how processes ended and counts the boot runner's programs.
+fn report_exits(kernel: &mut Kernel<Machine>) {
+    while let Some(event) = kernel.take_exit() {
+        log_exit(&event);
+        let mut runner = RUNNER.lock();
+        if event.serial == runner.running {
+            runner.running = 0;
+            match event.status {
+                ExitStatus::Exited(_) => runner.exited += 1,
+                ExitStatus::Killed(_) => runner.faulted += 1,
+            }
         }
     }
+}
+
+fn log_exit(event: &ExitEvent) {
+    let ExitEvent { serial, name, status, system_calls, interrupts, .. } = *event;
+    match status {
+        ExitStatus::Exited(code) => log::info!(
+            "process {serial} ({name}): exited with status {code} ({system_calls} system calls, {interrupts} interrupts)"
+        ),
+        ExitStatus::Killed(signal) => log::error!(
+            "process {serial} ({name}): killed by {} (signal {signal})",
+            signal_name(signal)
+        ),
+    }
+}
+
+/// The Linux name of signal `number`.
+fn signal_name(number: u8) -> &'static str {
+    match number {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        10 => "SIGUSR1",
+        11 => "SIGSEGV",
+        12 => "SIGUSR2",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        _ => "a signal",
+    }
+}
+
+/// Starts the next program when none of the boot runner's is running; finishes when the
+/// list is done.
+fn run_programs(kernel: &mut Kernel<Machine>) {
+    loop {
+        let mut runner = RUNNER.lock();
+        if runner.running != 0 {
+            return;
+        }
+        if runner.next >= runner.queue.len() {
+            drop(runner);
+            finish(kernel);
+        }
+        let name = runner.queue[runner.next];
+        runner.next += 1;
+        match kernel.spawn(name.as_bytes(), &[], 0, PRIORITY_DEFAULT) {
+            Ok(process) => {
+                let serial = kernel.process_serial(process).unwrap_or(0);
+                runner.running = serial;
+                log::info!("process {serial} ({name}): started");
+                return;
+            }
+            Err(error) => {
+                log::error!(
+                    "cannot run program {name:?}: {}",
+                    describe_spawn_error(kernel, name, error)
+                );
+                runner.not_started += 1;
+            }
+        }
+    }
+}
+
+/// Explains why `name` could not start.
+fn describe_spawn_error(
+    kernel: &Kernel<Machine>,
+    name: &str,
+    error: courier_abi::KernelError,
+) -> impl fmt::Display {
+    use crate::executive::platform::Platform;
+    struct Reason(courier_abi::KernelError, Option<crate::task::image::ImageError>);
+    impl fmt::Display for Reason {
+        fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match (self.0, &self.1) {
+                (courier_abi::KernelError::NoSuchImage, _) => {
+                    formatter.write_str("no program image with that name")
+                }
+                (courier_abi::KernelError::BadImage, Some(problem)) => {
+                    write!(formatter, "the program image is invalid: {problem}")
+                }
+                (error, _) => write!(formatter, "{error}"),
+            }
+        }
+    }
+    let problem = kernel.platform.program(name.as_bytes()).and_then(|(_, bytes)| {
+        crate::task::image::parse(bytes, kernel.platform.elf_machine()).err()
+    });
+    Reason(error, problem)
+}
+
+/// Stops what is still running, checks nothing leaked, prints the summary and powers off.
+fn finish(kernel: &mut Kernel<Machine>) -> ! {
+    let left = kernel.process_count();
+    if left > 0 {
+        log::info!("stopping {left} process{} still running", if left == 1 { "" } else { "es" });
+        kernel.destroy_all();
+        while let Some(event) = kernel.take_exit() {
+            log_exit(&event);
+        }
+    }
+    let runner = RUNNER.lock();
+    let free_now = kernel_space::free_frame_count();
+    let heap_growth = heap::heap_frames() - runner.heap_frames_at_start;
+    let frames_back = free_now + heap_growth == runner.free_frames_at_start;
+    let objects_back = kernel.process_count() == 0
+        && kernel.thread_count() == 0
+        && kernel.endpoint_count() == 0
+        && kernel.memory_object_count() == 0
+        && kernel.reply_count() == 0;
+    let statistics = kernel.statistics;
+    log::info!(
+        "kernel statistics: {} kernel entries, {} system calls, {} interrupts, {} thread switches, {} address-space switches",
+        statistics.kernel_entries,
+        statistics.system_calls,
+        statistics.interrupts,
+        statistics.thread_switches,
+        statistics.space_switches,
+    );
+    log::info!(
+        "all programs finished: {} exited, {} killed by faults, {} not started; \
+         free frames {} + {} taken by the kernel heap (at start {}){}{}",
+        runner.exited,
+        runner.faulted,
+        runner.not_started,
+        free_now,
+        heap_growth,
+        runner.free_frames_at_start,
+        if frames_back { "" } else { " LEAK of frames" },
+        if objects_back { "" } else { " LEAK of kernel objects" },
+    );
+    let success = runner.not_started == 0 && frames_back && objects_back;
+    drop(runner);
+    arch::power_off(success)
 }
 
 /// Timer interrupts since boot.
@@ -350,22 +515,24 @@ pub fn take_console_input() -> Option<u8> {
     CONSOLE_INPUT.lock().pop_front()
 }
 
+/// Copies memory of the current process (for decoding a faulting instruction); `false`
+/// when it is not readable.
+pub fn read_current_user_memory(address: u64, buffer: &mut [u8]) -> bool {
+    KERNEL.lock().as_mut().is_some_and(|kernel| kernel.read_current_memory(address, buffer))
+}
+
 /// What is running, for fault dumps (never blocks).
 pub fn running_description() -> impl fmt::Display {
-    struct Running(Option<(ProcessId, &'static str)>);
+    struct Running(Option<(u32, &'static str)>);
     impl fmt::Display for Running {
         fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             match self.0 {
-                Some((id, name)) => write!(formatter, "process {id} ({name})"),
+                Some((serial, name)) => write!(formatter, "process {serial} ({name})"),
                 None => formatter.write_str("kernel (no process)"),
             }
         }
     }
-    Running(
-        CURRENT
-            .try_lock()
-            .and_then(|current| current.as_ref().map(|process| (process.id, process.name))),
-    )
+    Running(KERNEL.try_lock().and_then(|kernel| kernel.as_ref()?.current_process_name()))
 }
 
 /// Prints a fatal error and stops the machine with a failure status. A fault while

@@ -8,8 +8,9 @@
 //! global state and the boot sequence in `kernel`.
 //!
 //! Reading order: `arch::<architecture>::boot` (entry from each loader) → [`boot`]
-//! (one `BootInfo`) → `kernel::boot` (memory, interrupts, timer, programs) → `syscall`
-//! and `trap` (what user code can ask for, and what happens when it faults).
+//! (one `BootInfo`) → `kernel::boot` (memory, interrupts, timer, programs) → `trap` (how
+//! user code enters the kernel) → [`executive`] (every object and system call, portable
+//! and host-tested) → `machine` (the executive's view of the real hardware).
 
 #![cfg_attr(not(test), no_std)]
 
@@ -28,8 +29,8 @@ pub mod console;
 #[cfg(target_os = "none")]
 pub mod kernel;
 #[cfg(target_os = "none")]
-pub mod selftest;
+pub mod machine;
 #[cfg(target_os = "none")]
-pub mod syscall;
+pub mod selftest;
 #[cfg(target_os = "none")]
 pub mod trap;

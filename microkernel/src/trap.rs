@@ -10,7 +10,7 @@ use core::fmt;
 
 use courier_abi::layout::{PAGE_SIZE, STACK_BOTTOM, USER_SPACE_END};
 
-use crate::{arch, kernel, syscall};
+use crate::{arch, kernel};
 
 /// The kind of memory access that faulted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,19 +151,15 @@ pub enum UserTrap {
     Interrupt(Interrupt),
 }
 
-/// Handles a trap from the current user thread.
+/// Handles a trap from the current user thread; when it returns, the architecture
+/// resumes whichever thread is current then.
 pub fn user_trap(trap: UserTrap) {
-    kernel::count_kernel_entry(&trap);
-    match trap {
-        UserTrap::Syscall => syscall::dispatch(),
-        UserTrap::Fault(fault) => kernel::user_fault(&fault),
-        UserTrap::Interrupt(interrupt) => kernel::interrupt(interrupt),
-    }
+    kernel::user_trap(trap);
 }
 
 /// Handles an interrupt that arrived while the kernel was idle.
 pub fn kernel_interrupt(interrupt: Interrupt) {
-    kernel::interrupt(interrupt);
+    kernel::kernel_interrupt(interrupt);
 }
 
 /// What the architecture knows about a fault in kernel mode.
@@ -177,7 +173,7 @@ pub struct KernelFaultReport<'registers> {
     /// The architecture's raw code (error code or ESR).
     pub code: u64,
     /// The registers at the fault.
-    pub registers: &'registers arch::UserContext,
+    pub registers: &'registers arch::Registers,
 }
 
 /// A fault in the kernel itself: prints a dump and stops the machine with a failure code.

@@ -142,7 +142,10 @@ mod tests {
         assert!(!Rights::SEND.contains(endpoint));
         assert_eq!(endpoint.intersection(Rights::SEND), Rights::SEND);
         assert!(Rights::ALL.contains(Rights::TRANSFER));
-        assert_eq!(HandleKind::from_number(HandleKind::Endpoint as usize), Some(HandleKind::Endpoint));
+        assert_eq!(
+            HandleKind::from_number(HandleKind::Endpoint as usize),
+            Some(HandleKind::Endpoint)
+        );
         assert_eq!(HandleKind::from_number(0), None);
     }
 }

@@ -91,10 +91,7 @@ impl Received {
 
     /// Unpacks `r1`..`r7`; `None` for an unknown kind.
     pub const fn from_slots(slots: [u64; 7]) -> Option<Received> {
-        let kind = match ReceivedKind::from_number(slots[0] as u8) {
-            Some(kind) => kind,
-            None => return None,
-        };
+        let Some(kind) = ReceivedKind::from_number(slots[0] as u8) else { return None };
         Some(Received {
             kind,
             flags: (slots[0] >> 8) as u8,
@@ -183,7 +180,8 @@ impl MessageDescriptor {
             reserved: 0,
             words: [0; MESSAGE_WORDS],
             leases: [Lease { address: 0, length: 0, rights: 0, reserved: 0 }; MAX_LEASES],
-            handles: [HandleTransfer { handle: Handle::NONE, mode: 0, rights: 0, reserved: 0 }; MAX_HANDLES],
+            handles: [HandleTransfer { handle: Handle::NONE, mode: 0, rights: 0, reserved: 0 };
+                MAX_HANDLES],
             timeout: crate::syscall::NO_TIMEOUT,
             received_handles: [Handle::NONE; MAX_HANDLES],
             received_handle_count: 0,

@@ -59,7 +59,9 @@ impl ThreadContext for FakeContext {
     }
 
     fn restore(&mut self, buffer: &[u8]) -> Result<(), KernelError> {
-        let word = |index: usize| u64::from_le_bytes(buffer[index * 8..index * 8 + 8].try_into().unwrap_or([0; 8]));
+        let word = |index: usize| {
+            u64::from_le_bytes(buffer[index * 8..index * 8 + 8].try_into().unwrap_or([0; 8]))
+        };
         let pc = word(16);
         if pc >= courier_abi::layout::USER_SPACE_END as u64 {
             return Err(KernelError::InvalidArgument);
@@ -187,7 +189,10 @@ impl Platform for FakePlatform {
     }
 
     fn free_frame(&mut self, physical: u64) {
-        assert!(self.frames.remove(&physical).is_some(), "frame {physical:#x} freed twice or never allocated");
+        assert!(
+            self.frames.remove(&physical).is_some(),
+            "frame {physical:#x} freed twice or never allocated"
+        );
     }
 
     fn free_frames(&self) -> u64 {

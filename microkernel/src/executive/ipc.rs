@@ -220,11 +220,31 @@ pub fn check_lease(lease: &Lease) -> Result<(), KernelError> {
 /// # Errors
 ///
 /// `LeaseViolation` when the lease lacks `rights` or `offset` is past its end.
-pub fn lease_window(lease: &Lease, rights: u32, offset: u64, length: u64) -> Result<u64, KernelError> {
+pub fn lease_window(
+    lease: &Lease,
+    rights: u32,
+    offset: u64,
+    length: u64,
+) -> Result<u64, KernelError> {
     if lease.rights & rights != rights || offset > lease.length {
         return Err(KernelError::LeaseViolation);
     }
     Ok(length.min(lease.length - offset))
+}
+
+/// A `LeaseRead` or `LeaseWrite`: which lease of which call, and the window and buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct LeaseAccess {
+    /// The call's reply name.
+    pub reply: u32,
+    /// The lease's index in the call.
+    pub lease: u64,
+    /// Offset into the lease.
+    pub offset: u64,
+    /// The server's buffer address.
+    pub buffer: u64,
+    /// Bytes to copy.
+    pub length: u64,
 }
 
 impl<P: Platform> Kernel<P> {
@@ -232,7 +252,8 @@ impl<P: Platform> Kernel<P> {
 
     /// Creates an endpoint and a handle to it in `process`.
     pub(crate) fn create_endpoint(&mut self, process: ProcessId<P>) -> Result<Handle, KernelError> {
-        let id = self.endpoints.insert(Endpoint::default()).map_err(|_| KernelError::LimitReached)?;
+        let id =
+            self.endpoints.insert(Endpoint::default()).map_err(|_| KernelError::LimitReached)?;
         match self.insert_handle(process, ObjectRef::Endpoint(id), Rights::ALL, 0) {
             Ok(handle) => Ok(handle),
             Err(error) => {
@@ -262,8 +283,12 @@ impl<P: Platform> Kernel<P> {
         let waiting = target.receivers.front();
         match waiting {
             Some(receiver) => {
-                let descriptor = self.threads.get(receiver).map_or(0, |thread| thread.receive_descriptor);
-                if message.is_extended() && descriptor != 0 && !self.descriptor_writable(receiver, descriptor) {
+                let descriptor =
+                    self.threads.get(receiver).map_or(0, |thread| thread.receive_descriptor);
+                if message.is_extended()
+                    && descriptor != 0
+                    && !self.descriptor_writable(receiver, descriptor)
+                {
                     // The receiver's descriptor is unusable: it gets the error, the caller
                     // queues for the next receiver.
                     self.dequeue_receiver(endpoint, receiver);
@@ -319,9 +344,10 @@ impl<P: Platform> Kernel<P> {
         mut message: Message<P>,
     ) -> Result<(), KernelError> {
         let badge = message.badge;
-        let (Some(caller_process), Some(server)) =
-            (self.threads.get(caller).map(|thread| thread.process), self.threads.get(receiver).map(|thread| thread.process))
-        else {
+        let (Some(caller_process), Some(server)) = (
+            self.threads.get(caller).map(|thread| thread.process),
+            self.threads.get(receiver).map(|thread| thread.process),
+        ) else {
             self.drop_message(message);
             return Err(KernelError::InvalidArgument);
         };
@@ -341,17 +367,18 @@ impl<P: Platform> Kernel<P> {
             .iter()
             .map(|lease| LeaseInfo { length: lease.length, rights: lease.rights, reserved: 0 })
             .collect();
-        let reply_id = match self.replies.insert(reply) {
-            Ok(id) => id,
-            Err(_) => {
-                self.drop_message(message);
-                return Err(KernelError::OutOfMemory);
-            }
+        let Ok(reply_id) = self.replies.insert(reply) else {
+            self.drop_message(message);
+            return Err(KernelError::OutOfMemory);
         };
-        let mut descriptor = ReceiveDescriptor { lease_count: lease_infos.len() as u32, ..ReceiveDescriptor::default() };
+        let mut descriptor = ReceiveDescriptor {
+            lease_count: lease_infos.len() as u32,
+            ..ReceiveDescriptor::default()
+        };
         descriptor.leases[..lease_infos.len()].copy_from_slice(&lease_infos);
         let extended = !lease_infos.is_empty() || !message.handles.is_empty();
-        descriptor.handle_count = self.install_handles(server, &mut message.handles, &mut descriptor.handles);
+        descriptor.handle_count =
+            self.install_handles(server, &mut message.handles, &mut descriptor.handles);
         let received = Received {
             kind: ReceivedKind::Message,
             flags: if extended { RECEIVED_EXTENDED } else { 0 },
@@ -361,7 +388,8 @@ impl<P: Platform> Kernel<P> {
             reply: reply_id.to_u32(),
             client: caller_process.to_u32(),
         };
-        let descriptor_address = self.threads.get(receiver).map_or(0, |thread| thread.receive_descriptor);
+        let descriptor_address =
+            self.threads.get(receiver).map_or(0, |thread| thread.receive_descriptor);
         if extended && descriptor_address != 0 {
             let bytes = descriptor_bytes(&descriptor);
             // Checked writable before the message was taken; a failure here leaves the
@@ -423,7 +451,8 @@ impl<P: Platform> Kernel<P> {
             self.finish_receive(receiver, received);
             return Ok(());
         }
-        let sender = self.endpoints.get(endpoint).ok_or(KernelError::InvalidHandle)?.senders.front();
+        let sender =
+            self.endpoints.get(endpoint).ok_or(KernelError::InvalidHandle)?.senders.front();
         if let Some(thread) = self.threads.get_mut(receiver) {
             thread.receive_descriptor = descriptor;
         }
@@ -490,7 +519,10 @@ impl<P: Platform> Kernel<P> {
             });
         }
         let notification = target.notification?;
-        let bits = self.notifications.get_mut(notification).map(|entry| core::mem::take(&mut entry.bits))?;
+        let bits = self
+            .notifications
+            .get_mut(notification)
+            .map(|entry| core::mem::take(&mut entry.bits))?;
         (bits != 0).then_some(Received {
             kind: ReceivedKind::Notification,
             flags: 0,
@@ -504,7 +536,9 @@ impl<P: Platform> Kernel<P> {
 
     /// Wakes a receiver waiting on `endpoint`, if any, with the next event.
     pub(crate) fn wake_receiver_with_event(&mut self, endpoint: EndpointId<P>) {
-        let Some(receiver) = self.endpoints.get(endpoint).and_then(|target| target.receivers.front()) else {
+        let Some(receiver) =
+            self.endpoints.get(endpoint).and_then(|target| target.receivers.front())
+        else {
             return;
         };
         let Some(received) = self.take_event(endpoint) else {
@@ -535,7 +569,11 @@ impl<P: Platform> Kernel<P> {
     // ----- replies -----------------------------------------------------------------------
 
     /// Looks up a reply `process` may answer.
-    pub(crate) fn reply_of(&self, process: ProcessId<P>, reply: u32) -> Result<ReplyId<P>, KernelError> {
+    pub(crate) fn reply_of(
+        &self,
+        process: ProcessId<P>,
+        reply: u32,
+    ) -> Result<ReplyId<P>, KernelError> {
         let id = ReplyId::<P>::from_u32(reply);
         match self.replies.get(id) {
             Some(entry) if entry.server == process => Ok(id),
@@ -572,7 +610,10 @@ impl<P: Platform> Kernel<P> {
         let count = if entry.descriptor != 0 {
             self.install_handles(entry.caller_process, &mut message.handles, &mut values)
         } else {
-            self.drop_message(Message { handles: core::mem::take(&mut message.handles), ..Message::simple(0, [0; 4]) });
+            self.drop_message(Message {
+                handles: core::mem::take(&mut message.handles),
+                ..Message::simple(0, [0; 4])
+            });
             0
         };
         if entry.descriptor != 0 {
@@ -581,7 +622,8 @@ impl<P: Platform> Kernel<P> {
                 bytes[index * 4..index * 4 + 4].copy_from_slice(&value.0.to_le_bytes());
             }
             bytes[4 * MAX_HANDLES..].copy_from_slice(&count.to_le_bytes());
-            let offset = core::mem::offset_of!(courier_abi::ipc::MessageDescriptor, received_handles) as u64;
+            let offset =
+                core::mem::offset_of!(courier_abi::ipc::MessageDescriptor, received_handles) as u64;
             let _ = self.write_user(entry.caller_process, entry.descriptor + offset, &bytes);
         }
         let Some(thread) = self.threads.get_mut(caller) else {
@@ -589,7 +631,15 @@ impl<P: Platform> Kernel<P> {
         };
         thread.context.set_syscall_result(
             0,
-            [u64::from(message.label), message.words[0], message.words[1], message.words[2], message.words[3], 0, 0],
+            [
+                u64::from(message.label),
+                message.words[0],
+                message.words[1],
+                message.words[2],
+                message.words[3],
+                0,
+                0,
+            ],
         );
         self.disarm_timeout(caller);
         if let Some(thread) = self.threads.get_mut(caller) {
@@ -622,24 +672,24 @@ impl<P: Platform> Kernel<P> {
 
     // ----- leases ------------------------------------------------------------------------
 
-    /// Copies between a lease of `reply` and the current process's memory. `into_lease`
+    /// Copies between a lease of a call `process` holds and its own memory. `into_lease`
     /// selects the direction. Returns the bytes copied.
     pub(crate) fn lease_copy(
         &mut self,
         process: ProcessId<P>,
-        reply: u32,
-        index: u64,
-        offset: u64,
-        buffer: u64,
-        length: u64,
+        access: LeaseAccess,
         into_lease: bool,
     ) -> Result<u64, KernelError> {
+        let LeaseAccess { reply, lease: index, offset, buffer, length } = access;
         let reply = self.reply_of(process, reply)?;
         let entry = self.replies.get(reply).ok_or(KernelError::NoSuchReply)?;
         if entry.state == ReplyState::CallerGone {
             return Err(KernelError::NoSuchReply);
         }
-        let lease = *entry.leases.get(usize::try_from(index).map_err(|_| KernelError::LeaseViolation)?).ok_or(KernelError::LeaseViolation)?;
+        let lease = *entry
+            .leases
+            .get(usize::try_from(index).map_err(|_| KernelError::LeaseViolation)?)
+            .ok_or(KernelError::LeaseViolation)?;
         let client = entry.caller_process;
         let rights = if into_lease { LEASE_WRITE } else { LEASE_READ };
         let length = lease_window(&lease, rights, offset, length)?;
@@ -715,11 +765,28 @@ impl<P: Platform> Kernel<P> {
         if !self.processes.contains(target) {
             return Err(KernelError::NoSuchProcess);
         }
-        self.processes.get_mut(owner).ok_or(KernelError::InvalidArgument)?.watches.try_reserve(1).map_err(|_| KernelError::OutOfMemory)?;
-        self.processes.get_mut(target).ok_or(KernelError::NoSuchProcess)?.watched_by.try_reserve(1).map_err(|_| KernelError::OutOfMemory)?;
+        self.processes
+            .get_mut(owner)
+            .ok_or(KernelError::InvalidArgument)?
+            .watches
+            .try_reserve(1)
+            .map_err(|_| KernelError::OutOfMemory)?;
+        self.processes
+            .get_mut(target)
+            .ok_or(KernelError::NoSuchProcess)?
+            .watched_by
+            .try_reserve(1)
+            .map_err(|_| KernelError::OutOfMemory)?;
         let watch = self
             .watches
-            .insert(DeathWatch { endpoint, target, badge, owner, fired: None, links: Links::default() })
+            .insert(DeathWatch {
+                endpoint,
+                target,
+                badge,
+                owner,
+                fired: None,
+                links: Links::default(),
+            })
             .map_err(|_| KernelError::LimitReached)?;
         if let Some(process) = self.processes.get_mut(owner) {
             process.watches.push(watch);
@@ -794,7 +861,10 @@ mod tests {
             check_lease(&Lease { address: 0xffff_ffff_8000_0000, ..good }),
             Err(KernelError::InvalidArgument)
         );
-        assert_eq!(check_lease(&Lease { length: u64::MAX, ..good }), Err(KernelError::InvalidArgument));
+        assert_eq!(
+            check_lease(&Lease { length: u64::MAX, ..good }),
+            Err(KernelError::InvalidArgument)
+        );
         assert_eq!(lease_window(&good, LEASE_READ, 90, 50), Ok(10));
         assert_eq!(lease_window(&good, LEASE_READ, 100, 50), Ok(0));
         assert_eq!(lease_window(&good, LEASE_READ, 101, 1), Err(KernelError::LeaseViolation));

@@ -13,7 +13,9 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use courier_abi::layout::{PAGE_SIZE, USER_SPACE_END, USER_SPACE_START};
-use courier_abi::memory::{MAP_AREA_END, MAP_AREA_START, MAP_EXECUTE, MAP_FIXED, MAP_READ, MAP_WRITE, MAX_MEMORY_OBJECT};
+use courier_abi::memory::{
+    MAP_AREA_END, MAP_AREA_START, MAP_EXECUTE, MAP_FIXED, MAP_READ, MAP_WRITE, MAX_MEMORY_OBJECT,
+};
 use courier_abi::{Handle, KernelError, Rights};
 
 use super::platform::{Platform, UserSpace};
@@ -115,6 +117,19 @@ impl<P: Platform> MemoryObject<P> {
     }
 }
 
+/// A `MemoryMap` request.
+#[derive(Clone, Copy, Debug)]
+pub struct MapRequest {
+    /// Where (a hint, or exact with `MAP_FIXED`; 0 lets the kernel choose).
+    pub address: u64,
+    /// Offset into the object (page aligned).
+    pub offset: u64,
+    /// Bytes to map (rounded up to pages).
+    pub length: u64,
+    /// `MAP_*` flags.
+    pub flags: u64,
+}
+
 /// Why a user access failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultResolution {
@@ -143,9 +158,17 @@ impl<P: Platform> Kernel<P> {
     // ----- regions -----------------------------------------------------------------------
 
     /// Adds a region (it must not overlap another).
-    pub(crate) fn add_region(&mut self, process: ProcessId<P>, region: Region<P>) -> Result<(), KernelError> {
+    pub(crate) fn add_region(
+        &mut self,
+        process: ProcessId<P>,
+        region: Region<P>,
+    ) -> Result<(), KernelError> {
         let entry = self.processes.get_mut(process).ok_or(KernelError::NoSuchProcess)?;
-        if entry.regions.iter().any(|other| other.start < region.end() && region.start < other.end()) {
+        if entry
+            .regions
+            .iter()
+            .any(|other| other.start < region.end() && region.start < other.end())
+        {
             return Err(KernelError::AddressInUse);
         }
         entry.regions.try_reserve(1).map_err(|_| KernelError::OutOfMemory)?;
@@ -159,7 +182,12 @@ impl<P: Platform> Kernel<P> {
         Ok(())
     }
 
-    fn count_mapping(&mut self, object: MemoryObjectId<P>, process: ProcessId<P>, change: i32) -> Result<(), KernelError> {
+    fn count_mapping(
+        &mut self,
+        object: MemoryObjectId<P>,
+        process: ProcessId<P>,
+        change: i32,
+    ) -> Result<(), KernelError> {
         let entry = self.memory_objects.get_mut(object).ok_or(KernelError::InvalidHandle)?;
         match entry.mappings.iter_mut().find(|(owner, _)| *owner == process) {
             Some((_, count)) => *count = count.saturating_add_signed(change),
@@ -177,7 +205,11 @@ impl<P: Platform> Kernel<P> {
     }
 
     /// The region of `process` containing `address`.
-    fn region_at(&self, process: ProcessId<P>, address: u64) -> Option<(u64, u64, Access, RegionKind<P>)> {
+    fn region_at(
+        &self,
+        process: ProcessId<P>,
+        address: u64,
+    ) -> Option<(u64, u64, Access, RegionKind<P>)> {
         let entry = self.processes.get(process)?;
         let index = entry.regions.partition_point(|region| region.end() <= address);
         let region = entry.regions.get(index).filter(|region| region.contains(address))?;
@@ -194,15 +226,20 @@ impl<P: Platform> Kernel<P> {
         ignore_rights: bool,
     ) -> Result<u64, FaultResolution> {
         let page = page_floor(address);
-        let (start, _, access, kind) = self.region_at(process, page).ok_or(FaultResolution::Segmentation)?;
+        let (start, _, access, kind) =
+            self.region_at(process, page).ok_or(FaultResolution::Segmentation)?;
         if !ignore_rights && write && !access.write {
             return Err(FaultResolution::Segmentation);
         }
-        if let Some((physical, _)) = self.processes.get(process).and_then(|entry| entry.space.as_ref()?.translate(page)) {
+        if let Some((physical, _)) =
+            self.processes.get(process).and_then(|entry| entry.space.as_ref()?.translate(page))
+        {
             return Ok(physical);
         }
         let physical = match kind {
-            RegionKind::Anonymous => self.platform.allocate_frame().ok_or(FaultResolution::OutOfMemory)?,
+            RegionKind::Anonymous => {
+                self.platform.allocate_frame().ok_or(FaultResolution::OutOfMemory)?
+            }
             RegionKind::Object { object, offset } => {
                 let index = (offset + page - start) / PAGE;
                 let entry = self.memory_objects.get_mut(object).ok_or(FaultResolution::Bus)?;
@@ -211,8 +248,10 @@ impl<P: Platform> Kernel<P> {
                 }
                 match entry.page(index) {
                     0 => {
-                        let frame = self.platform.allocate_frame().ok_or(FaultResolution::OutOfMemory)?;
-                        let entry = self.memory_objects.get_mut(object).ok_or(FaultResolution::Bus)?;
+                        let frame =
+                            self.platform.allocate_frame().ok_or(FaultResolution::OutOfMemory)?;
+                        let entry =
+                            self.memory_objects.get_mut(object).ok_or(FaultResolution::Bus)?;
                         if entry.set_page(index, frame).is_err() {
                             self.platform.free_frame(frame);
                             return Err(FaultResolution::OutOfMemory);
@@ -249,7 +288,8 @@ impl<P: Platform> Kernel<P> {
         write: bool,
         execute: bool,
     ) -> Result<(), FaultResolution> {
-        let (_, _, access, _) = self.region_at(process, page_floor(address)).ok_or(FaultResolution::Segmentation)?;
+        let (_, _, access, _) =
+            self.region_at(process, page_floor(address)).ok_or(FaultResolution::Segmentation)?;
         if execute && !access.execute {
             return Err(FaultResolution::Segmentation);
         }
@@ -286,7 +326,9 @@ impl<P: Platform> Kernel<P> {
         let mut current = address;
         while current < end {
             let page_end = (page_floor(current) + PAGE).min(end);
-            let physical = self.resolve(process, current, write, ignore_rights).map_err(|_| KernelError::BadAddress)?;
+            let physical = self
+                .resolve(process, current, write, ignore_rights)
+                .map_err(|_| KernelError::BadAddress)?;
             let offset = (current - address) as usize;
             let size = (page_end - current) as usize;
             piece(&mut self.platform, physical + current % PAGE, offset, size);
@@ -296,17 +338,41 @@ impl<P: Platform> Kernel<P> {
     }
 
     /// Copies user memory of `process` into `buffer`.
-    pub(crate) fn read_user(&mut self, process: ProcessId<P>, address: u64, buffer: &mut [u8]) -> Result<(), KernelError> {
-        self.for_each_user_piece(process, address, buffer.len() as u64, false, false, |platform, physical, offset, size| {
-            platform.read_physical(physical, &mut buffer[offset..offset + size]);
-        })
+    pub(crate) fn read_user(
+        &mut self,
+        process: ProcessId<P>,
+        address: u64,
+        buffer: &mut [u8],
+    ) -> Result<(), KernelError> {
+        self.for_each_user_piece(
+            process,
+            address,
+            buffer.len() as u64,
+            false,
+            false,
+            |platform, physical, offset, size| {
+                platform.read_physical(physical, &mut buffer[offset..offset + size]);
+            },
+        )
     }
 
     /// Copies `bytes` into user memory of `process` (which must be writable).
-    pub(crate) fn write_user(&mut self, process: ProcessId<P>, address: u64, bytes: &[u8]) -> Result<(), KernelError> {
-        self.for_each_user_piece(process, address, bytes.len() as u64, true, false, |platform, physical, offset, size| {
-            platform.write_physical(physical, &bytes[offset..offset + size]);
-        })
+    pub(crate) fn write_user(
+        &mut self,
+        process: ProcessId<P>,
+        address: u64,
+        bytes: &[u8],
+    ) -> Result<(), KernelError> {
+        self.for_each_user_piece(
+            process,
+            address,
+            bytes.len() as u64,
+            true,
+            false,
+            |platform, physical, offset, size| {
+                platform.write_physical(physical, &bytes[offset..offset + size]);
+            },
+        )
     }
 
     /// Copies `bytes` into `process`'s memory whatever the page rights (the loader).
@@ -316,13 +382,26 @@ impl<P: Platform> Kernel<P> {
         address: u64,
         bytes: &[u8],
     ) -> Result<(), KernelError> {
-        self.for_each_user_piece(process, address, bytes.len() as u64, true, true, |platform, physical, offset, size| {
-            platform.write_physical(physical, &bytes[offset..offset + size]);
-        })
+        self.for_each_user_piece(
+            process,
+            address,
+            bytes.len() as u64,
+            true,
+            true,
+            |platform, physical, offset, size| {
+                platform.write_physical(physical, &bytes[offset..offset + size]);
+            },
+        )
     }
 
     /// Whether `[address, address + length)` of `process` is accessible (faulting pages in).
-    pub(crate) fn probe_user(&mut self, process: ProcessId<P>, address: u64, length: u64, write: bool) -> bool {
+    pub(crate) fn probe_user(
+        &mut self,
+        process: ProcessId<P>,
+        address: u64,
+        length: u64,
+        write: bool,
+    ) -> bool {
         self.for_each_user_piece(process, address, length, write, false, |_, _, _, _| {}).is_ok()
     }
 
@@ -339,17 +418,24 @@ impl<P: Platform> Kernel<P> {
         let mut done = 0;
         while done < length {
             let source_address = source.checked_add(done).ok_or(KernelError::BadAddress)?;
-            let destination_address = destination.checked_add(done).ok_or(KernelError::BadAddress)?;
-            let piece = (PAGE - source_address % PAGE).min(PAGE - destination_address % PAGE).min(length - done);
+            let destination_address =
+                destination.checked_add(done).ok_or(KernelError::BadAddress)?;
+            let piece = (PAGE - source_address % PAGE)
+                .min(PAGE - destination_address % PAGE)
+                .min(length - done);
             let in_user = |address: u64| {
-                address >= USER_SPACE_START as u64 && address.checked_add(piece).is_some_and(|end| end <= USER_SPACE_END as u64)
+                address >= USER_SPACE_START as u64
+                    && address.checked_add(piece).is_some_and(|end| end <= USER_SPACE_END as u64)
             };
             if !in_user(source_address) || !in_user(destination_address) {
                 return Err(KernelError::BadAddress);
             }
-            let source_frame = self.resolve(from, source_address, false, false).map_err(|_| KernelError::BadAddress)?;
-            let destination_frame =
-                self.resolve(to, destination_address, true, false).map_err(|_| KernelError::BadAddress)?;
+            let source_frame = self
+                .resolve(from, source_address, false, false)
+                .map_err(|_| KernelError::BadAddress)?;
+            let destination_frame = self
+                .resolve(to, destination_address, true, false)
+                .map_err(|_| KernelError::BadAddress)?;
             self.platform.copy_physical(
                 source_frame + source_address % PAGE,
                 destination_frame + destination_address % PAGE,
@@ -364,7 +450,8 @@ impl<P: Platform> Kernel<P> {
 
     /// Unmaps every present page in `[start, end)` of `process`, freeing anonymous pages.
     fn unmap_pages(&mut self, process: ProcessId<P>, start: u64, end: u64, anonymous: bool) {
-        let Some(space) = self.processes.get_mut(process).and_then(|entry| entry.space.as_mut()) else {
+        let Some(space) = self.processes.get_mut(process).and_then(|entry| entry.space.as_mut())
+        else {
             return;
         };
         let mut freed: Vec<u64> = Vec::new();
@@ -388,7 +475,12 @@ impl<P: Platform> Kernel<P> {
 
     /// Removes `[start, end)` (page aligned) from `process`'s regions, splitting regions
     /// that straddle the edges.
-    pub(crate) fn unmap_range(&mut self, process: ProcessId<P>, start: u64, end: u64) -> Result<(), KernelError> {
+    pub(crate) fn unmap_range(
+        &mut self,
+        process: ProcessId<P>,
+        start: u64,
+        end: u64,
+    ) -> Result<(), KernelError> {
         let Some(entry) = self.processes.get_mut(process) else {
             return Err(KernelError::NoSuchProcess);
         };
@@ -412,7 +504,15 @@ impl<P: Platform> Kernel<P> {
             removed.push((cut_start, cut_end, region.kind));
             let mut pieces = 0;
             if region.start < cut_start {
-                entry.regions.insert(index, Region { start: region.start, length: cut_start - region.start, access: region.access, kind: region.kind });
+                entry.regions.insert(
+                    index,
+                    Region {
+                        start: region.start,
+                        length: cut_start - region.start,
+                        access: region.access,
+                        kind: region.kind,
+                    },
+                );
                 index += 1;
                 pieces += 1;
             }
@@ -423,7 +523,15 @@ impl<P: Platform> Kernel<P> {
                     }
                     RegionKind::Anonymous => RegionKind::Anonymous,
                 };
-                entry.regions.insert(index, Region { start: cut_end, length: region.end() - cut_end, access: region.access, kind });
+                entry.regions.insert(
+                    index,
+                    Region {
+                        start: cut_end,
+                        length: region.end() - cut_end,
+                        access: region.access,
+                        kind,
+                    },
+                );
                 index += 1;
                 pieces += 1;
             }
@@ -439,7 +547,11 @@ impl<P: Platform> Kernel<P> {
 
     /// Removes every region of `process` (it is ending).
     pub(crate) fn unmap_everything(&mut self, process: ProcessId<P>) {
-        let regions = self.processes.get_mut(process).map(|entry| core::mem::take(&mut entry.regions)).unwrap_or_default();
+        let regions = self
+            .processes
+            .get_mut(process)
+            .map(|entry| core::mem::take(&mut entry.regions))
+            .unwrap_or_default();
         for region in regions {
             let anonymous = matches!(region.kind, RegionKind::Anonymous);
             self.unmap_pages(process, region.start, region.end(), anonymous);
@@ -452,7 +564,11 @@ impl<P: Platform> Kernel<P> {
     // ----- memory objects ----------------------------------------------------------------
 
     /// Creates a memory object of `size` bytes and a handle to it in `process`.
-    pub(crate) fn create_memory_object(&mut self, process: ProcessId<P>, size: u64) -> Result<Handle, KernelError> {
+    pub(crate) fn create_memory_object(
+        &mut self,
+        process: ProcessId<P>,
+        size: u64,
+    ) -> Result<Handle, KernelError> {
         if size > MAX_MEMORY_OBJECT {
             return Err(KernelError::InvalidArgument);
         }
@@ -480,7 +596,10 @@ impl<P: Platform> Kernel<P> {
 
     /// Frees a memory object with no handles and no mappings.
     pub(crate) fn destroy_object_if_unused(&mut self, object: MemoryObjectId<P>) {
-        let unused = self.memory_objects.get(object).is_some_and(|entry| entry.handles == 0 && entry.mapping_count() == 0);
+        let unused = self
+            .memory_objects
+            .get(object)
+            .is_some_and(|entry| entry.handles == 0 && entry.mapping_count() == 0);
         if !unused {
             return;
         }
@@ -493,43 +612,62 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
-    /// Maps `length` bytes of a memory object from `offset` into `process`.
+    /// Maps part of a memory object (held with `rights`) into `process` as `request` says.
     pub(crate) fn map_object(
         &mut self,
         process: ProcessId<P>,
         object: MemoryObjectId<P>,
         rights: Rights,
-        address: u64,
-        offset: u64,
-        length: u64,
-        flags: u64,
+        request: MapRequest,
     ) -> Result<u64, KernelError> {
+        let MapRequest { address, offset, length, flags } = request;
         let known = MAP_READ | MAP_WRITE | MAP_EXECUTE | MAP_FIXED;
-        if flags & !known != 0 || offset % PAGE != 0 || length == 0 || address % PAGE != 0 {
+        if flags & !known != 0
+            || !offset.is_multiple_of(PAGE)
+            || length == 0
+            || !address.is_multiple_of(PAGE)
+        {
             return Err(KernelError::InvalidArgument);
         }
-        let length = length.checked_add(PAGE - 1).ok_or(KernelError::InvalidArgument)? & !(PAGE - 1);
-        offset.checked_add(length).filter(|&end| end <= MAX_MEMORY_OBJECT).ok_or(KernelError::InvalidArgument)?;
+        let length =
+            length.checked_add(PAGE - 1).ok_or(KernelError::InvalidArgument)? & !(PAGE - 1);
+        offset
+            .checked_add(length)
+            .filter(|&end| end <= MAX_MEMORY_OBJECT)
+            .ok_or(KernelError::InvalidArgument)?;
         if !rights.contains(Rights::READ)
             || (flags & MAP_WRITE != 0 && !rights.contains(Rights::WRITE))
             || (flags & MAP_EXECUTE != 0 && !rights.contains(Rights::EXECUTE))
         {
             return Err(KernelError::InsufficientRights);
         }
-        let access = Access { write: flags & MAP_WRITE != 0, execute: flags & MAP_EXECUTE != 0, user: true };
+        let access =
+            Access { write: flags & MAP_WRITE != 0, execute: flags & MAP_EXECUTE != 0, user: true };
         let start = self.choose_address(process, address, length, flags & MAP_FIXED != 0)?;
-        self.add_region(process, Region { start, length, access, kind: RegionKind::Object { object, offset } })?;
+        self.add_region(
+            process,
+            Region { start, length, access, kind: RegionKind::Object { object, offset } },
+        )?;
         Ok(start)
     }
 
     /// Picks where a mapping goes: `address` when given and free (required with `fixed`),
     /// else the first free range of the mapping area.
-    fn choose_address(&self, process: ProcessId<P>, address: u64, length: u64, fixed: bool) -> Result<u64, KernelError> {
+    fn choose_address(
+        &self,
+        process: ProcessId<P>,
+        address: u64,
+        length: u64,
+        fixed: bool,
+    ) -> Result<u64, KernelError> {
         let entry = self.processes.get(process).ok_or(KernelError::NoSuchProcess)?;
         let free = |start: u64| {
             start >= USER_SPACE_START as u64
                 && start.checked_add(length).is_some_and(|end| end <= USER_SPACE_END as u64)
-                && !entry.regions.iter().any(|region| region.start < start + length && start < region.end())
+                && !entry
+                    .regions
+                    .iter()
+                    .any(|region| region.start < start + length && start < region.end())
         };
         if address != 0 {
             if free(address) {
@@ -548,12 +686,20 @@ impl<P: Platform> Kernel<P> {
             }
             candidate = candidate.max(region.end());
         }
-        if candidate + length <= MAP_AREA_END as u64 { Ok(candidate) } else { Err(KernelError::OutOfMemory) }
+        if candidate + length <= MAP_AREA_END as u64 {
+            Ok(candidate)
+        } else {
+            Err(KernelError::OutOfMemory)
+        }
     }
 
     /// Changes a memory object's size; pages past a smaller end are freed and unmapped
     /// from every address space.
-    pub(crate) fn resize_object(&mut self, object: MemoryObjectId<P>, size: u64) -> Result<(), KernelError> {
+    pub(crate) fn resize_object(
+        &mut self,
+        object: MemoryObjectId<P>,
+        size: u64,
+    ) -> Result<(), KernelError> {
         if size > MAX_MEMORY_OBJECT {
             return Err(KernelError::InvalidArgument);
         }
@@ -561,7 +707,10 @@ impl<P: Platform> Kernel<P> {
         let entry = self.memory_objects.get_mut(object).ok_or(KernelError::InvalidHandle)?;
         let leaf_count = (size / PAGE).div_ceil(LEAF_PAGES as u64) as usize;
         if leaf_count > entry.leaves.len() {
-            entry.leaves.try_reserve(leaf_count - entry.leaves.len()).map_err(|_| KernelError::OutOfMemory)?;
+            entry
+                .leaves
+                .try_reserve(leaf_count - entry.leaves.len())
+                .map_err(|_| KernelError::OutOfMemory)?;
         }
         let old_size = entry.size;
         entry.size = size;
@@ -570,7 +719,8 @@ impl<P: Platform> Kernel<P> {
             return Ok(());
         }
         // Unmap the cut pages wherever the object is mapped, then free them.
-        let mappers: Vec<ProcessId<P>> = entry.mappings.iter().map(|&(process, _)| process).collect();
+        let mappers: Vec<ProcessId<P>> =
+            entry.mappings.iter().map(|&(process, _)| process).collect();
         for process in mappers {
             let windows: Vec<(u64, u64, u64)> = self
                 .processes

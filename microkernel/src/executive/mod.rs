@@ -7,8 +7,8 @@
 //! platform) as well as in the kernel.
 //!
 //! The kernel is event driven: the machine layer saves the current thread's registers,
-//! calls [`Kernel::system_call`], [`Kernel::user_fault`] or [`Kernel::timer_tick`], then
-//! asks [`Kernel::next`] which thread to resume. A thread that blocks stays in its
+//! calls [`Kernel::system_call`], [`Kernel::page_fault`] or [`Kernel::timer_tick`], then
+//! asks [`Kernel::select_next`] which thread to resume. A thread that blocks stays in its
 //! object's queue; nothing in the kernel ever waits.
 
 pub mod ipc;
@@ -92,6 +92,8 @@ impl<P: Platform> ObjectRef<P> {
 pub struct ExitEvent {
     /// Its client id.
     pub process: u32,
+    /// Its number in the log.
+    pub serial: u32,
     /// Its program.
     pub name: &'static str,
     /// How it ended.
@@ -138,6 +140,8 @@ pub struct Kernel<P: Platform> {
     pub(crate) active_space: Option<ProcessId<P>>,
     pub(crate) exits: heapless::Deque<ExitEvent, 64>,
     pub(crate) exits_dropped: u64,
+    /// The last process serial number given out.
+    pub(crate) next_serial: u32,
     /// Counters.
     pub statistics: Statistics,
 }
@@ -160,6 +164,7 @@ impl<P: Platform> Kernel<P> {
             active_space: None,
             exits: heapless::Deque::new(),
             exits_dropped: 0,
+            next_serial: 0,
             statistics: Statistics::default(),
         }
     }
@@ -199,10 +204,85 @@ impl<P: Platform> Kernel<P> {
         self.current
     }
 
-    /// The name and client id of the current thread's process.
+    /// The serial number and name of the current thread's process.
     pub fn current_process_name(&self) -> Option<(u32, &'static str)> {
         let process = self.threads.get(self.current?)?.process;
-        Some((process.to_u32(), self.processes.get(process)?.name))
+        let entry = self.processes.get(process)?;
+        Some((entry.serial, entry.name))
+    }
+
+    /// The serial number of the process with client id `process`.
+    pub fn process_serial(&self, process: ProcessId<P>) -> Option<u32> {
+        self.processes.get(process).map(|entry| entry.serial)
+    }
+
+    /// Exit events lost because the queue was full.
+    pub fn exits_dropped(&self) -> u64 {
+        self.exits_dropped
+    }
+
+    /// The current thread's saved registers (for fault reports).
+    pub fn current_context(&self) -> Option<&P::Context> {
+        self.threads.get(self.current?).map(|entry| &entry.context)
+    }
+
+    /// Counts an entry into the kernel from user mode; `interrupt` when a device interrupt
+    /// caused it (counted against the current process too).
+    pub fn count_entry(&mut self, interrupt: bool) {
+        self.statistics.kernel_entries += 1;
+        if interrupt {
+            self.count_interrupt();
+            let process =
+                self.current.and_then(|thread| self.threads.get(thread)).map(|entry| entry.process);
+            if let Some(entry) = process.and_then(|process| self.processes.get_mut(process)) {
+                entry.interrupts += 1;
+            }
+        }
+    }
+
+    /// Counts a device interrupt.
+    pub fn count_interrupt(&mut self) {
+        self.statistics.interrupts += 1;
+    }
+
+    /// A page fault of the current thread at `address`: `Ok` when the page is now present
+    /// and the instruction can be retried, otherwise why not (the caller ends the process).
+    ///
+    /// # Errors
+    ///
+    /// The [`memory::FaultResolution`] that decides the signal.
+    pub fn page_fault(
+        &mut self,
+        address: u64,
+        write: bool,
+        execute: bool,
+    ) -> Result<(), memory::FaultResolution> {
+        let process = self
+            .current
+            .and_then(|thread| self.threads.get(thread))
+            .map(|entry| entry.process)
+            .ok_or(memory::FaultResolution::Segmentation)?;
+        self.handle_page_fault(process, address, write, execute)
+    }
+
+    /// Copies memory of the current thread's process (for decoding a faulting
+    /// instruction); `false` when it is not readable.
+    pub fn read_current_memory(&mut self, address: u64, buffer: &mut [u8]) -> bool {
+        let Some(process) =
+            self.current.and_then(|thread| self.threads.get(thread)).map(|entry| entry.process)
+        else {
+            return false;
+        };
+        self.read_user(process, address, buffer).is_ok()
+    }
+
+    /// Ends the current thread's process, killed by `signal` (a fault).
+    pub fn kill_current(&mut self, signal: u8) {
+        let process =
+            self.current.and_then(|thread| self.threads.get(thread)).map(|entry| entry.process);
+        if let Some(process) = process {
+            self.destroy_process(process, ExitStatus::Killed(signal), true);
+        }
     }
 
     /// Whether the process with client id `process` is alive.
@@ -281,8 +361,14 @@ impl<P: Platform> Kernel<P> {
 
     /// Wakes every caller queued on an endpoint nobody can receive on any more.
     fn fail_senders(&mut self, endpoint: EndpointId<P>) {
-        while let Some(sender) = self.endpoints.get_mut(endpoint).and_then(|entry| entry.senders.pop_front(&mut self.threads)) {
-            if let Some(message) = self.threads.get_mut(sender).and_then(|thread| thread.outgoing.take()) {
+        while let Some(sender) = self
+            .endpoints
+            .get_mut(endpoint)
+            .and_then(|entry| entry.senders.pop_front(&mut self.threads))
+        {
+            if let Some(message) =
+                self.threads.get_mut(sender).and_then(|thread| thread.outgoing.take())
+            {
                 self.drop_message(message);
             }
             self.finish_blocked(sender, Err(KernelError::PeerGone));
@@ -291,10 +377,16 @@ impl<P: Platform> Kernel<P> {
 
     fn destroy_endpoint(&mut self, id: EndpointId<P>) {
         self.fail_senders(id);
-        while let Some(receiver) = self.endpoints.get_mut(id).and_then(|entry| entry.receivers.pop_front(&mut self.threads)) {
+        while let Some(receiver) = self
+            .endpoints
+            .get_mut(id)
+            .and_then(|entry| entry.receivers.pop_front(&mut self.threads))
+        {
             self.finish_blocked(receiver, Err(KernelError::InvalidHandle));
         }
-        while let Some(reply) = self.endpoints.get_mut(id).and_then(|entry| entry.cancels.pop_front(&mut self.replies)) {
+        while let Some(reply) =
+            self.endpoints.get_mut(id).and_then(|entry| entry.cancels.pop_front(&mut self.replies))
+        {
             let _ = reply;
         }
         let mut watches = Vec::new();
@@ -308,8 +400,12 @@ impl<P: Platform> Kernel<P> {
         for watch in watches {
             self.remove_watch(watch);
         }
-        let stale: Vec<_> =
-            self.watches.iter().filter(|(_, watch)| watch.endpoint == id).map(|(watch, _)| watch).collect();
+        let stale: Vec<_> = self
+            .watches
+            .iter()
+            .filter(|(_, watch)| watch.endpoint == id)
+            .map(|(watch, _)| watch)
+            .collect();
         for watch in stale {
             self.remove_watch(watch);
         }
@@ -322,7 +418,11 @@ impl<P: Platform> Kernel<P> {
     }
 
     fn destroy_notification(&mut self, id: NotificationId<P>) {
-        while let Some(waiter) = self.notifications.get_mut(id).and_then(|entry| entry.waiters.pop_front(&mut self.threads)) {
+        while let Some(waiter) = self
+            .notifications
+            .get_mut(id)
+            .and_then(|entry| entry.waiters.pop_front(&mut self.threads))
+        {
             self.finish_blocked(waiter, Err(KernelError::InvalidHandle));
         }
         if let Some(endpoint) = self.notifications.get(id).and_then(|entry| entry.endpoint)
@@ -334,7 +434,11 @@ impl<P: Platform> Kernel<P> {
     }
 
     /// Closes `handle` of `process`.
-    pub(crate) fn close_handle(&mut self, process: ProcessId<P>, handle: Handle) -> Result<(), KernelError> {
+    pub(crate) fn close_handle(
+        &mut self,
+        process: ProcessId<P>,
+        handle: Handle,
+    ) -> Result<(), KernelError> {
         let entry = self.processes.get_mut(process).ok_or(KernelError::NoSuchProcess)?;
         let removed = entry.handles.remove(handle).ok_or(KernelError::InvalidHandle)?;
         self.release_object(removed.object, removed.rights);
@@ -367,7 +471,13 @@ impl<P: Platform> Kernel<P> {
         handle: Handle,
         rights: Rights,
     ) -> Result<crate::object::handle::Entry<ObjectRef<P>>, KernelError> {
-        let entry = self.processes.get(process).ok_or(KernelError::NoSuchProcess)?.handles.get(handle).ok_or(KernelError::InvalidHandle)?;
+        let entry = self
+            .processes
+            .get(process)
+            .ok_or(KernelError::NoSuchProcess)?
+            .handles
+            .get(handle)
+            .ok_or(KernelError::InvalidHandle)?;
         if !entry.rights.contains(rights) {
             return Err(KernelError::InsufficientRights);
         }
@@ -400,7 +510,8 @@ impl<P: Platform> Kernel<P> {
             return;
         }
         let Some(priority) = self.threads.get(thread).map(|entry| entry.priority) else { return };
-        let current_priority = self.current.and_then(|current| self.threads.get(current)).map(|entry| entry.priority);
+        let current_priority =
+            self.current.and_then(|current| self.threads.get(current)).map(|entry| entry.priority);
         let highest_ready = self.run_queues.highest();
         let takes_cpu = current_priority.is_none_or(|current| priority >= current)
             && highest_ready.is_none_or(|ready| priority >= ready);
@@ -452,7 +563,8 @@ impl<P: Platform> Kernel<P> {
 
     /// The deadline `nanoseconds` from now (`None` for no timeout).
     pub(crate) fn deadline_after(&self, nanoseconds: u64) -> Option<u64> {
-        (nanoseconds != courier_abi::NO_TIMEOUT).then(|| self.platform.now().saturating_add(nanoseconds))
+        (nanoseconds != courier_abi::NO_TIMEOUT)
+            .then(|| self.platform.now().saturating_add(nanoseconds))
     }
 
     /// Wakes threads whose deadline passed.
@@ -480,7 +592,9 @@ impl<P: Platform> Kernel<P> {
                 if let Some(target) = self.endpoints.get_mut(endpoint) {
                     target.senders.remove(&mut self.threads, thread);
                 }
-                if let Some(message) = self.threads.get_mut(thread).and_then(|entry| entry.outgoing.take()) {
+                if let Some(message) =
+                    self.threads.get_mut(thread).and_then(|entry| entry.outgoing.take())
+                {
                     self.drop_message(message);
                 }
                 self.finish_blocked(thread, Err(KernelError::Timeout));
@@ -533,7 +647,7 @@ impl<P: Platform> Kernel<P> {
     /// Picks the thread to run, switching address spaces and delivering a pending upcall
     /// as needed; returns a pointer to its saved context, or `None` when nothing is ready
     /// (the machine idles and asks again after the next interrupt).
-    pub fn next(&mut self) -> Option<*mut P::Context> {
+    pub fn select_next(&mut self) -> Option<*mut P::Context> {
         self.expire_timeouts();
         loop {
             if let Some(current) = self.current {
@@ -564,7 +678,10 @@ impl<P: Platform> Kernel<P> {
             self.deliver_upcall(current);
             // Delivering may end the process (its stack was unusable): pick again then.
             if let Some(current) = self.current {
-                return self.threads.get_mut(current).map(|entry| core::ptr::from_mut(&mut entry.context));
+                return self
+                    .threads
+                    .get_mut(current)
+                    .map(|entry| core::ptr::from_mut(&mut entry.context));
             }
         }
     }

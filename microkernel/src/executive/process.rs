@@ -27,6 +27,9 @@ pub const MAX_NAME: usize = 64;
 pub struct Process<P: Platform> {
     /// The program it runs.
     pub name: &'static str,
+    /// Its number in the kernel's log: processes are numbered from 1 in the order they
+    /// start, never reused.
+    pub serial: u32,
     /// Its page tables (taken when it is destroyed).
     pub space: Option<P::Space>,
     /// Its mapped regions, sorted by start address, never overlapping.
@@ -62,9 +65,12 @@ impl<P: Platform> Kernel<P> {
         priority: u8,
     ) -> Result<ProcessId<P>, KernelError> {
         let (name, bytes) = self.platform.program(name).ok_or(KernelError::NoSuchImage)?;
-        let layout = image::parse(bytes, self.platform.elf_machine()).map_err(|_| KernelError::BadImage)?;
+        let layout =
+            image::parse(bytes, self.platform.elf_machine()).map_err(|_| KernelError::BadImage)?;
+        self.next_serial = self.next_serial.wrapping_add(1).max(1);
         let process = Process {
             name,
+            serial: self.next_serial,
             space: None,
             regions: Vec::new(),
             handles: HandleTable::default(),
@@ -111,7 +117,15 @@ impl<P: Platform> Kernel<P> {
             let end = (segment.virtual_address + segment.memory_size).div_ceil(page) * page;
             let start = self.regions_end_overlap(id, first, segment.access)?;
             if start < end {
-                self.add_region(id, Region { start, length: end - start, access: segment.access, kind: RegionKind::Anonymous })?;
+                self.add_region(
+                    id,
+                    Region {
+                        start,
+                        length: end - start,
+                        access: segment.access,
+                        kind: RegionKind::Anonymous,
+                    },
+                )?;
             }
             // Fill every page now: image pages are read before anything could fault them in.
             let mut address = first;
@@ -119,27 +133,37 @@ impl<P: Platform> Kernel<P> {
                 self.resolve(id, address, false, true)?;
                 address += page;
             }
-            let contents = &bytes[segment.file_offset as usize..(segment.file_offset + segment.file_size) as usize];
+            let contents = &bytes
+                [segment.file_offset as usize..(segment.file_offset + segment.file_size) as usize];
             self.write_user_ignoring_rights(id, segment.virtual_address, contents)?;
         }
         let stack = Access { write: true, execute: false, user: true };
-        self.add_region(id, Region {
-            start: STACK_BOTTOM as u64,
-            length: (STACK_TOP - STACK_BOTTOM) as u64,
-            access: stack,
-            kind: RegionKind::Anonymous,
-        })?;
+        self.add_region(
+            id,
+            Region {
+                start: STACK_BOTTOM as u64,
+                length: (STACK_TOP - STACK_BOTTOM) as u64,
+                access: stack,
+                kind: RegionKind::Anonymous,
+            },
+        )?;
         for &(object, rights, badge) in handles {
             self.insert_handle(id, object, rights, badge)?;
         }
-        let context = P::Context::new(layout.entry, STACK_TOP as u64, [handles.len() as u64, argument]);
+        let context =
+            P::Context::new(layout.entry, STACK_TOP as u64, [handles.len() as u64, argument]);
         self.create_thread(id, context, priority)?;
         Ok(())
     }
 
     /// If a segment starting at `first` shares its first page with the previous region,
     /// widens that page's rights and returns the next page as the new region's start.
-    fn regions_end_overlap(&mut self, id: ProcessId<P>, first: u64, access: Access) -> Result<u64, KernelError> {
+    fn regions_end_overlap(
+        &mut self,
+        id: ProcessId<P>,
+        first: u64,
+        access: Access,
+    ) -> Result<u64, KernelError> {
         let process = self.processes.get_mut(id).ok_or(KernelError::NoSuchProcess)?;
         let shared = process.regions.iter_mut().find(|region| region.contains(first));
         match shared {
@@ -174,7 +198,11 @@ impl<P: Platform> Kernel<P> {
             .map_err(|_| KernelError::OutOfMemory)?;
         let thread = self
             .threads
-            .insert(Thread::new(process, context, priority.min(courier_abi::process::PRIORITY_HIGHEST)))
+            .insert(Thread::new(
+                process,
+                context,
+                priority.min(courier_abi::process::PRIORITY_HIGHEST),
+            ))
             .map_err(|_| KernelError::LimitReached)?;
         if let Some(entry) = self.processes.get_mut(process) {
             entry.threads.push(thread);
@@ -277,7 +305,8 @@ impl<P: Platform> Kernel<P> {
         let threads = core::mem::take(&mut entry.threads);
         let owned_watches = core::mem::take(&mut entry.watches);
         let watched_by = core::mem::take(&mut entry.watched_by);
-        let (name, system_calls, interrupts) = (entry.name, entry.system_calls, entry.interrupts);
+        let (name, serial, system_calls, interrupts) =
+            (entry.name, entry.serial, entry.system_calls, entry.interrupts);
         for thread in threads {
             self.destroy_thread(thread);
         }
@@ -318,7 +347,14 @@ impl<P: Platform> Kernel<P> {
         }
         self.fire_watches(&watched_by, status);
         if report {
-            let event = super::ExitEvent { process: process.to_u32(), name, status, system_calls, interrupts };
+            let event = super::ExitEvent {
+                process: process.to_u32(),
+                serial,
+                name,
+                status,
+                system_calls,
+                interrupts,
+            };
             if self.exits.push_back(event).is_err() {
                 self.exits_dropped += 1;
             }

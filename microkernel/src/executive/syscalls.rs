@@ -8,12 +8,14 @@
 //! kernel panic.
 
 use courier_abi::ipc::{
-    HandleTransfer, Lease, MAX_HANDLES, MAX_LEASES, MESSAGE_WORDS, MessageDescriptor, TRANSFER_COPY, TRANSFER_MOVE,
+    HandleTransfer, Lease, MAX_HANDLES, MAX_LEASES, MESSAGE_WORDS, MessageDescriptor,
+    TRANSFER_COPY, TRANSFER_MOVE,
 };
 use courier_abi::process::{ExitStatus, PRIORITY_DEFAULT, UPCALL_WORDS, UpcallKind};
 use courier_abi::{Handle, HandleKind, KernelError, Rights, Syscall};
 
-use super::ipc::{CarriedHandle, Message, check_lease};
+use super::ipc::{CarriedHandle, LeaseAccess, Message, check_lease};
+use super::memory::MapRequest;
 use super::platform::{Platform, ThreadContext};
 use super::process::{MAX_NAME, ProcessId};
 use super::thread::{ThreadId, ThreadState};
@@ -40,6 +42,10 @@ fn ok(values: &[u64]) -> Result<Done, KernelError> {
     Ok(Done::Return(results))
 }
 
+fn lease_access(a: [u64; 8]) -> LeaseAccess {
+    LeaseAccess { reply: a[0] as u32, lease: a[1], offset: a[2], buffer: a[3], length: a[4] }
+}
+
 fn handle_of(value: u64) -> Handle {
     Handle(value as u32)
 }
@@ -52,18 +58,17 @@ impl<P: Platform> Kernel<P> {
     /// Handles the system call in the current thread's registers.
     pub fn system_call(&mut self) {
         let Some(thread) = self.current else { return };
-        let Some((number, arguments, process)) = self
-            .threads
-            .get(thread)
-            .map(|entry| (entry.context.syscall_number(), entry.context.syscall_arguments(), entry.process))
-        else {
+        let Some((number, arguments, process)) = self.threads.get(thread).map(|entry| {
+            (entry.context.syscall_number(), entry.context.syscall_arguments(), entry.process)
+        }) else {
             return;
         };
         self.statistics.system_calls += 1;
         if let Some(entry) = self.processes.get_mut(process) {
             entry.system_calls += 1;
         }
-        let result = Syscall::try_from(number).and_then(|call| self.dispatch(thread, process, call, arguments));
+        let result = Syscall::try_from(number)
+            .and_then(|call| self.dispatch(thread, process, call, arguments));
         let Some(entry) = self.threads.get_mut(thread) else { return };
         match result {
             Ok(Done::Return(results)) => entry.context.set_syscall_result(0, results),
@@ -99,7 +104,9 @@ impl<P: Platform> Kernel<P> {
             Syscall::ClockMonotonic => ok(&[self.platform.now()]),
             Syscall::Sleep => self.sleep(thread, a[0]),
             Syscall::ConsoleRead => self.console_read(process, a[0], a[1]),
-            Syscall::HandleClose => self.close_handle(process, handle_of(a[0])).and_then(|()| ok(&[])),
+            Syscall::HandleClose => {
+                self.close_handle(process, handle_of(a[0])).and_then(|()| ok(&[]))
+            }
             Syscall::HandleDuplicate => {
                 let entry = self.lookup(process, handle_of(a[0]), Rights::DUPLICATE)?;
                 let rights = entry.rights.intersection(rights_of(a[1]));
@@ -112,7 +119,8 @@ impl<P: Platform> Kernel<P> {
             }
             Syscall::EndpointCreate => ok(&[u64::from(self.create_endpoint(process)?.0)]),
             Syscall::EndpointMint => {
-                let entry = self.lookup_kind(process, handle_of(a[0]), HandleKind::Endpoint, Rights::MINT)?;
+                let entry =
+                    self.lookup_kind(process, handle_of(a[0]), HandleKind::Endpoint, Rights::MINT)?;
                 let rights = entry.rights.intersection(rights_of(a[2]));
                 let handle = self.insert_handle(process, entry.object, rights, a[1])?;
                 ok(&[u64::from(handle.0)])
@@ -156,7 +164,10 @@ impl<P: Platform> Kernel<P> {
                     && let Ok(reply) = self.reply_of(process, a[0] as u32)
                 {
                     // A failed reply (the caller went away) does not stop the receive.
-                    woken = self.answer(reply, Message::simple(a[1] as u32, [a[2], a[3], a[4], a[5]])).ok().flatten();
+                    woken = self
+                        .answer(reply, Message::simple(a[1] as u32, [a[2], a[3], a[4], a[5]]))
+                        .ok()
+                        .flatten();
                 }
                 let received = self.receive(thread, endpoint, a[7], None, false);
                 if let Some(caller) = woken {
@@ -169,8 +180,8 @@ impl<P: Platform> Kernel<P> {
                 received?;
                 Ok(Done::Written)
             }
-            Syscall::LeaseRead => ok(&[self.lease_copy(process, a[0] as u32, a[1], a[2], a[3], a[4], false)?]),
-            Syscall::LeaseWrite => ok(&[self.lease_copy(process, a[0] as u32, a[1], a[2], a[3], a[4], true)?]),
+            Syscall::LeaseRead => ok(&[self.lease_copy(process, lease_access(a), false)?]),
+            Syscall::LeaseWrite => ok(&[self.lease_copy(process, lease_access(a), true)?]),
             Syscall::EndpointBindNotification => self.bind_notification(process, a[0], a[1]),
             Syscall::DeathWatch => {
                 let (endpoint, _) = self.endpoint_for(process, a[0], Rights::RECEIVE)?;
@@ -189,8 +200,14 @@ impl<P: Platform> Kernel<P> {
                 }
             }
             Syscall::NotificationCreate => {
-                let id = self.notifications.insert(super::ipc::Notification::default()).map_err(|_| KernelError::LimitReached)?;
-                let rights = Rights::SIGNAL.union(Rights::WAIT).union(Rights::DUPLICATE).union(Rights::TRANSFER);
+                let id = self
+                    .notifications
+                    .insert(super::ipc::Notification::default())
+                    .map_err(|_| KernelError::LimitReached)?;
+                let rights = Rights::SIGNAL
+                    .union(Rights::WAIT)
+                    .union(Rights::DUPLICATE)
+                    .union(Rights::TRANSFER);
                 match self.insert_handle(process, ObjectRef::Notification(id), rights, 0) {
                     Ok(handle) => ok(&[u64::from(handle.0)]),
                     Err(error) => {
@@ -200,14 +217,28 @@ impl<P: Platform> Kernel<P> {
                 }
             }
             Syscall::NotificationSignal => {
-                let entry = self.lookup_kind(process, handle_of(a[0]), HandleKind::Notification, Rights::SIGNAL)?;
-                let ObjectRef::Notification(id) = entry.object else { return Err(KernelError::WrongHandleKind) };
+                let entry = self.lookup_kind(
+                    process,
+                    handle_of(a[0]),
+                    HandleKind::Notification,
+                    Rights::SIGNAL,
+                )?;
+                let ObjectRef::Notification(id) = entry.object else {
+                    return Err(KernelError::WrongHandleKind);
+                };
                 self.signal(id, a[1]);
                 ok(&[])
             }
             Syscall::NotificationWait => {
-                let entry = self.lookup_kind(process, handle_of(a[0]), HandleKind::Notification, Rights::WAIT)?;
-                let ObjectRef::Notification(id) = entry.object else { return Err(KernelError::WrongHandleKind) };
+                let entry = self.lookup_kind(
+                    process,
+                    handle_of(a[0]),
+                    HandleKind::Notification,
+                    Rights::WAIT,
+                )?;
+                let ObjectRef::Notification(id) = entry.object else {
+                    return Err(KernelError::WrongHandleKind);
+                };
                 let deadline = self.deadline_after(a[1]);
                 match self.wait_notification(thread, id, deadline, a[1] == 0)? {
                     Some(bits) => ok(&[bits]),
@@ -217,15 +248,26 @@ impl<P: Platform> Kernel<P> {
             Syscall::MemoryCreate => ok(&[u64::from(self.create_memory_object(process, a[0])?.0)]),
             Syscall::MemoryMap => {
                 let entry = self.lookup(process, handle_of(a[0]), Rights::NONE)?;
-                let ObjectRef::Memory(id) = entry.object else { return Err(KernelError::WrongHandleKind) };
-                ok(&[self.map_object(process, id, entry.rights, a[1], a[2], a[3], a[4])?])
+                let ObjectRef::Memory(id) = entry.object else {
+                    return Err(KernelError::WrongHandleKind);
+                };
+                ok(&[self.map_object(
+                    process,
+                    id,
+                    entry.rights,
+                    MapRequest { address: a[1], offset: a[2], length: a[3], flags: a[4] },
+                )?])
             }
             Syscall::MemoryUnmap => {
                 let page = courier_abi::layout::PAGE_SIZE as u64;
-                if a[0] % page != 0 || a[1] == 0 {
+                if !a[0].is_multiple_of(page) || a[1] == 0 {
                     return Err(KernelError::InvalidArgument);
                 }
-                let end = a[0].checked_add(a[1]).and_then(|end| end.checked_add(page - 1)).ok_or(KernelError::InvalidArgument)? & !(page - 1);
+                let end = a[0]
+                    .checked_add(a[1])
+                    .and_then(|end| end.checked_add(page - 1))
+                    .ok_or(KernelError::InvalidArgument)?
+                    & !(page - 1);
                 if end > courier_abi::layout::USER_SPACE_END as u64 {
                     return Err(KernelError::InvalidArgument);
                 }
@@ -233,14 +275,23 @@ impl<P: Platform> Kernel<P> {
                 ok(&[])
             }
             Syscall::MemoryResize => {
-                let entry = self.lookup_kind(process, handle_of(a[0]), HandleKind::MemoryObject, Rights::RESIZE)?;
-                let ObjectRef::Memory(id) = entry.object else { return Err(KernelError::WrongHandleKind) };
+                let entry = self.lookup_kind(
+                    process,
+                    handle_of(a[0]),
+                    HandleKind::MemoryObject,
+                    Rights::RESIZE,
+                )?;
+                let ObjectRef::Memory(id) = entry.object else {
+                    return Err(KernelError::WrongHandleKind);
+                };
                 self.resize_object(id, a[1])?;
                 ok(&[])
             }
             Syscall::MemoryInfo => {
                 let entry = self.lookup(process, handle_of(a[0]), Rights::NONE)?;
-                let ObjectRef::Memory(id) = entry.object else { return Err(KernelError::WrongHandleKind) };
+                let ObjectRef::Memory(id) = entry.object else {
+                    return Err(KernelError::WrongHandleKind);
+                };
                 let object = self.memory_objects.get(id).ok_or(KernelError::InvalidHandle)?;
                 ok(&[object.size, object.resident])
             }
@@ -251,9 +302,12 @@ impl<P: Platform> Kernel<P> {
                 self.destroy_process(target, status, true);
                 if target == process { Ok(Done::Untouched) } else { ok(&[]) }
             }
-            Syscall::ProcessIdentify => ok(&[u64::from(process.to_u32()), u64::from(thread.to_u32())]),
+            Syscall::ProcessIdentify => {
+                ok(&[u64::from(process.to_u32()), u64::from(thread.to_u32())])
+            }
             Syscall::ThreadCreate => {
-                let priority = self.threads.get(thread).map_or(PRIORITY_DEFAULT, |entry| entry.priority);
+                let priority =
+                    self.threads.get(thread).map_or(PRIORITY_DEFAULT, |entry| entry.priority);
                 let context = P::Context::new(a[0], a[1], [a[2], 0]);
                 let created = self.create_thread(process, context, priority)?;
                 let rights = Rights::CONTROL.union(Rights::DUPLICATE).union(Rights::TRANSFER);
@@ -296,7 +350,12 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
-    fn console_write(&mut self, process: ProcessId<P>, address: u64, length: u64) -> Result<Done, KernelError> {
+    fn console_write(
+        &mut self,
+        process: ProcessId<P>,
+        address: u64,
+        length: u64,
+    ) -> Result<Done, KernelError> {
         if length != 0 && !courier_abi::layout::is_user_range(address as usize, length as usize) {
             return Err(KernelError::BadAddress);
         }
@@ -307,7 +366,12 @@ impl<P: Platform> Kernel<P> {
         ok(&[length as u64])
     }
 
-    fn console_read(&mut self, process: ProcessId<P>, address: u64, length: u64) -> Result<Done, KernelError> {
+    fn console_read(
+        &mut self,
+        process: ProcessId<P>,
+        address: u64,
+        length: u64,
+    ) -> Result<Done, KernelError> {
         let length = (length as usize).min(CONSOLE_CHUNK);
         if length != 0 && !self.probe_user(process, address, length as u64, true) {
             return Err(KernelError::BadAddress);
@@ -357,7 +421,11 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
-    fn read_descriptor(&mut self, process: ProcessId<P>, address: u64) -> Result<MessageDescriptor, KernelError> {
+    fn read_descriptor(
+        &mut self,
+        process: ProcessId<P>,
+        address: u64,
+    ) -> Result<MessageDescriptor, KernelError> {
         let mut bytes = [0u8; size_of::<MessageDescriptor>()];
         self.read_user(process, address, &mut bytes)?;
         Ok(decode_descriptor(&bytes))
@@ -374,7 +442,10 @@ impl<P: Platform> Kernel<P> {
     ) -> Result<Message<P>, KernelError> {
         let lease_count = descriptor.lease_count as usize;
         let handle_count = descriptor.handle_count as usize;
-        if lease_count > MAX_LEASES || handle_count > MAX_HANDLES || (!leases_allowed && lease_count != 0) {
+        if lease_count > MAX_LEASES
+            || handle_count > MAX_HANDLES
+            || (!leases_allowed && lease_count != 0)
+        {
             return Err(KernelError::InvalidArgument);
         }
         let mut message = Message::simple(descriptor.label, descriptor.words);
@@ -385,7 +456,9 @@ impl<P: Platform> Kernel<P> {
         let transfers = &descriptor.handles[..handle_count];
         let mut seen = [Handle::NONE; MAX_HANDLES];
         for (index, transfer) in transfers.iter().enumerate() {
-            if (transfer.mode != TRANSFER_COPY && transfer.mode != TRANSFER_MOVE) || transfer.reserved != 0 {
+            if (transfer.mode != TRANSFER_COPY && transfer.mode != TRANSFER_MOVE)
+                || transfer.reserved != 0
+            {
                 return Err(KernelError::InvalidArgument);
             }
             if transfer.mode == TRANSFER_MOVE && seen[..index].contains(&transfer.handle) {
@@ -409,12 +482,22 @@ impl<P: Platform> Kernel<P> {
             } else {
                 self.retain_object(entry.object, rights);
             }
-            let _ = message.handles.push(CarriedHandle { object: entry.object, rights, badge: entry.badge });
+            let _ = message.handles.push(CarriedHandle {
+                object: entry.object,
+                rights,
+                badge: entry.badge,
+            });
         }
         Ok(message)
     }
 
-    fn call_with(&mut self, thread: ThreadId<P>, process: ProcessId<P>, handle: u64, address: u64) -> Result<Done, KernelError> {
+    fn call_with(
+        &mut self,
+        thread: ThreadId<P>,
+        process: ProcessId<P>,
+        handle: u64,
+        address: u64,
+    ) -> Result<Done, KernelError> {
         let (endpoint, badge) = self.endpoint_for(process, handle, Rights::SEND)?;
         let descriptor = self.read_descriptor(process, address)?;
         // The reply's handles are written back into the descriptor: it must be writable.
@@ -429,7 +512,12 @@ impl<P: Platform> Kernel<P> {
         Ok(Done::Written)
     }
 
-    fn bind_notification(&mut self, process: ProcessId<P>, endpoint: u64, notification: u64) -> Result<Done, KernelError> {
+    fn bind_notification(
+        &mut self,
+        process: ProcessId<P>,
+        endpoint: u64,
+        notification: u64,
+    ) -> Result<Done, KernelError> {
         let (endpoint, _) = self.endpoint_for(process, endpoint, Rights::RECEIVE)?;
         let previous = self.endpoints.get(endpoint).and_then(|entry| entry.notification);
         if notification == 0 {
@@ -444,8 +532,14 @@ impl<P: Platform> Kernel<P> {
             return ok(&[]);
         }
         let entry = self.lookup(process, handle_of(notification), Rights::WAIT)?;
-        let ObjectRef::Notification(id) = entry.object else { return Err(KernelError::WrongHandleKind) };
-        if self.notifications.get(id).is_some_and(|entry| entry.endpoint.is_some_and(|bound| bound != endpoint)) {
+        let ObjectRef::Notification(id) = entry.object else {
+            return Err(KernelError::WrongHandleKind);
+        };
+        if self
+            .notifications
+            .get(id)
+            .is_some_and(|entry| entry.endpoint.is_some_and(|bound| bound != endpoint))
+        {
             return Err(KernelError::AddressInUse);
         }
         if let Some(previous) = previous
@@ -463,7 +557,12 @@ impl<P: Platform> Kernel<P> {
         ok(&[])
     }
 
-    fn spawn_from(&mut self, thread: ThreadId<P>, process: ProcessId<P>, a: [u64; 8]) -> Result<Done, KernelError> {
+    fn spawn_from(
+        &mut self,
+        thread: ThreadId<P>,
+        process: ProcessId<P>,
+        a: [u64; 8],
+    ) -> Result<Done, KernelError> {
         let name_length = a[1] as usize;
         if name_length == 0 || name_length > MAX_NAME {
             return Err(KernelError::InvalidArgument);
@@ -476,9 +575,10 @@ impl<P: Platform> Kernel<P> {
         }
         let mut raw = [0u8; 4 * MAX_SPAWN_HANDLES];
         self.read_user(process, a[2], &mut raw[..4 * count])?;
-        let mut handles: heapless::Vec<(ObjectRef<P>, Rights, u64), MAX_SPAWN_HANDLES> = heapless::Vec::new();
-        for chunk in raw[..4 * count].chunks_exact(4) {
-            let handle = Handle(u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
+        let mut handles: heapless::Vec<(ObjectRef<P>, Rights, u64), MAX_SPAWN_HANDLES> =
+            heapless::Vec::new();
+        for chunk in raw[..4 * count].as_chunks::<4>().0 {
+            let handle = Handle(u32::from_le_bytes(*chunk));
             let entry = self.lookup(process, handle, Rights::TRANSFER)?;
             let _ = handles.push((entry.object, entry.rights, entry.badge));
         }
@@ -494,7 +594,13 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
-    fn set_priority(&mut self, thread: ThreadId<P>, process: ProcessId<P>, handle: u64, priority: u64) -> Result<Done, KernelError> {
+    fn set_priority(
+        &mut self,
+        thread: ThreadId<P>,
+        process: ProcessId<P>,
+        handle: u64,
+        priority: u64,
+    ) -> Result<Done, KernelError> {
         let own = self.threads.get(thread).map_or(0, |entry| entry.priority);
         let priority = u8::try_from(priority).map_err(|_| KernelError::InvalidArgument)?;
         if priority > own {
@@ -510,7 +616,8 @@ impl<P: Platform> Kernel<P> {
             }
         };
         let entry = self.threads.get(target).ok_or(KernelError::NoSuchProcess)?;
-        let (old, queued) = (entry.priority, entry.state == ThreadState::Ready && self.current != Some(target));
+        let (old, queued) =
+            (entry.priority, entry.state == ThreadState::Ready && self.current != Some(target));
         if queued {
             self.run_queues.remove(&mut self.threads, target, old);
         }
@@ -528,10 +635,18 @@ impl<P: Platform> Kernel<P> {
         let kind = UpcallKind::from_number(a[1] as usize).ok_or(KernelError::InvalidArgument)?;
         let (target_process, target_thread) = match entry.object {
             ObjectRef::Process(target) => {
-                let first = self.processes.get(target).ok_or(KernelError::NoSuchProcess)?.threads.first().copied();
+                let first = self
+                    .processes
+                    .get(target)
+                    .ok_or(KernelError::NoSuchProcess)?
+                    .threads
+                    .first()
+                    .copied();
                 (target, first)
             }
-            ObjectRef::Thread(target) => (self.threads.get(target).ok_or(KernelError::NoSuchProcess)?.process, Some(target)),
+            ObjectRef::Thread(target) => {
+                (self.threads.get(target).ok_or(KernelError::NoSuchProcess)?.process, Some(target))
+            }
             _ => return Err(KernelError::WrongHandleKind),
         };
         match kind {
@@ -552,8 +667,10 @@ impl<P: Platform> Kernel<P> {
 
 /// Decodes a `MessageDescriptor` from its little-endian bytes (no unsafe, any alignment).
 fn decode_descriptor(bytes: &[u8; size_of::<MessageDescriptor>()]) -> MessageDescriptor {
-    let word = |offset: usize| u64::from_le_bytes(bytes[offset..offset + 8].try_into().unwrap_or([0; 8]));
-    let half = |offset: usize| u32::from_le_bytes(bytes[offset..offset + 4].try_into().unwrap_or([0; 4]));
+    let word =
+        |offset: usize| u64::from_le_bytes(bytes[offset..offset + 8].try_into().unwrap_or([0; 8]));
+    let half =
+        |offset: usize| u32::from_le_bytes(bytes[offset..offset + 4].try_into().unwrap_or([0; 4]));
     let mut descriptor = MessageDescriptor::new(half(0));
     descriptor.lease_count = half(4);
     descriptor.handle_count = half(8);
@@ -565,13 +682,22 @@ fn decode_descriptor(bytes: &[u8; size_of::<MessageDescriptor>()]) -> MessageDes
     let leases_at = core::mem::offset_of!(MessageDescriptor, leases);
     for index in 0..MAX_LEASES {
         let base = leases_at + index * size_of::<Lease>();
-        descriptor.leases[index] = Lease { address: word(base), length: word(base + 8), rights: half(base + 16), reserved: half(base + 20) };
+        descriptor.leases[index] = Lease {
+            address: word(base),
+            length: word(base + 8),
+            rights: half(base + 16),
+            reserved: half(base + 20),
+        };
     }
     let handles_at = core::mem::offset_of!(MessageDescriptor, handles);
     for index in 0..MAX_HANDLES {
         let base = handles_at + index * size_of::<HandleTransfer>();
-        descriptor.handles[index] =
-            HandleTransfer { handle: Handle(half(base)), mode: half(base + 4), rights: half(base + 8), reserved: half(base + 12) };
+        descriptor.handles[index] = HandleTransfer {
+            handle: Handle(half(base)),
+            mode: half(base + 4),
+            rights: half(base + 8),
+            reserved: half(base + 12),
+        };
     }
     descriptor.timeout = word(core::mem::offset_of!(MessageDescriptor, timeout));
     descriptor
@@ -598,7 +724,10 @@ mod tests {
         assert_eq!(descriptor.label, 7);
         assert_eq!(descriptor.lease_count, 1);
         assert_eq!(descriptor.words[0], 99);
-        assert_eq!(descriptor.leases[0], Lease { address: 0x40_0000, length: 16, rights: 3, reserved: 0 });
+        assert_eq!(
+            descriptor.leases[0],
+            Lease { address: 0x40_0000, length: 16, rights: 3, reserved: 0 }
+        );
         assert_eq!(descriptor.timeout, 5);
     }
 }

@@ -37,7 +37,12 @@ fn thread_of(kernel: &TestKernel, process: ProcessId<FakePlatform>) -> ThreadId<
 
 /// Runs system call `call` on `thread`, making it current first (as if the scheduler had
 /// picked it). Returns `(status, results)` as written at return time.
-fn syscall(kernel: &mut TestKernel, thread: ThreadId<FakePlatform>, call: Syscall, arguments: &[u64]) -> (usize, [u64; 7]) {
+fn syscall(
+    kernel: &mut TestKernel,
+    thread: ThreadId<FakePlatform>,
+    call: Syscall,
+    arguments: &[u64],
+) -> (usize, [u64; 7]) {
     make_current(kernel, thread);
     let entry = kernel.threads.get_mut(thread).unwrap();
     entry.context.x[8] = call.number() as u64;
@@ -59,7 +64,11 @@ fn make_current(kernel: &mut TestKernel, thread: ThreadId<FakePlatform>) {
     if kernel.current == Some(thread) {
         return;
     }
-    assert_eq!(kernel.threads.get(thread).unwrap().state, super::thread::ThreadState::Ready, "only a ready thread can run");
+    assert_eq!(
+        kernel.threads.get(thread).unwrap().state,
+        super::thread::ThreadState::Ready,
+        "only a ready thread can run"
+    );
     let priority = kernel.threads.get(thread).unwrap().priority;
     kernel.run_queues.remove(&mut kernel.threads, thread, priority);
     if let Some(previous) = kernel.current.take() {
@@ -74,7 +83,8 @@ fn ok(outcome: (usize, [u64; 7])) -> [u64; 7] {
 }
 
 fn error(outcome: (usize, [u64; 7])) -> KernelError {
-    KernelError::from_code(outcome.0).unwrap_or_else(|| panic!("expected an error, got success {:?}", outcome.1))
+    KernelError::from_code(outcome.0)
+        .unwrap_or_else(|| panic!("expected an error, got success {:?}", outcome.1))
 }
 
 struct World {
@@ -91,7 +101,8 @@ fn world(clients: usize) -> World {
     let mut kernel = kernel();
     let server = kernel.spawn(b"program", &[], 0, 16).unwrap();
     let server_thread = thread_of(&kernel, server);
-    let endpoint = Handle(ok(syscall(&mut kernel, server_thread, Syscall::EndpointCreate, &[]))[0] as u32);
+    let endpoint =
+        Handle(ok(syscall(&mut kernel, server_thread, Syscall::EndpointCreate, &[]))[0] as u32);
     let object = kernel.processes.get(server).unwrap().handles.get(endpoint).unwrap().object;
     let mut list = Vec::new();
     for index in 0..clients {
@@ -111,7 +122,12 @@ fn ping_pong_with_deferred_reply() {
     let mut world = world(1);
     let (client, client_thread, send) = world.clients[0];
     // The server waits first.
-    syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[u64::from(world.endpoint.0), 0, NO_TIMEOUT]);
+    syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::Receive,
+        &[u64::from(world.endpoint.0), 0, NO_TIMEOUT],
+    );
     assert_eq!(world.kernel.current, None, "the receiver blocked");
     syscall(&mut world.kernel, client_thread, Syscall::Call, &[u64::from(send.0), 7, 1, 2, 3, 4]);
     // The call switched straight to the server with the message.
@@ -121,11 +137,24 @@ fn ping_pong_with_deferred_reply() {
     assert_eq!((message.label, message.words, message.badge), (7, [1, 2, 3, 4], 100));
     assert_eq!(message.client, client.to_u32());
     // Reply later.
-    ok(syscall(&mut world.kernel, world.server_thread, Syscall::Reply, &[u64::from(message.reply), 8, 5, 6, 7, 8]));
+    ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::Reply,
+        &[u64::from(message.reply), 8, 5, 6, 7, 8],
+    ));
     let answer = ok(result(&world.kernel, client_thread));
     assert_eq!(answer[..5], [8, 5, 6, 7, 8]);
     // The reply is used up.
-    assert_eq!(error(syscall(&mut world.kernel, world.server_thread, Syscall::Reply, &[u64::from(message.reply), 0])), KernelError::NoSuchReply);
+    assert_eq!(
+        error(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::Reply,
+            &[u64::from(message.reply), 0]
+        )),
+        KernelError::NoSuchReply
+    );
     assert_eq!(world.kernel.reply_count(), 0);
 }
 
@@ -138,21 +167,45 @@ fn three_clients_answered_out_of_order() {
     }
     let mut replies = Vec::new();
     for _ in 0..3 {
-        let message = received(ok(syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[u64::from(world.endpoint.0), 0, NO_TIMEOUT])));
+        let message = received(ok(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::Receive,
+            &[u64::from(world.endpoint.0), 0, NO_TIMEOUT],
+        )));
         replies.push((message.words[0], message.reply, message.badge));
     }
-    assert_eq!(replies.iter().map(|&(word, _, _)| word).collect::<Vec<_>>(), [0, 1, 2], "FIFO order");
+    assert_eq!(
+        replies.iter().map(|&(word, _, _)| word).collect::<Vec<_>>(),
+        [0, 1, 2],
+        "FIFO order"
+    );
     for &order in &[2usize, 0, 1] {
         let (word, reply, _) = replies[order];
-        ok(syscall(&mut world.kernel, world.server_thread, Syscall::Reply, &[u64::from(reply), 0, word * 10]));
+        ok(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::Reply,
+            &[u64::from(reply), 0, word * 10],
+        ));
         let (_, thread, _) = clients[order];
         assert_eq!(ok(result(&world.kernel, thread))[1], word * 10);
     }
 }
 
-fn write_descriptor(kernel: &mut TestKernel, process: ProcessId<FakePlatform>, address: u64, descriptor: &MessageDescriptor) {
+fn write_descriptor(
+    kernel: &mut TestKernel,
+    process: ProcessId<FakePlatform>,
+    address: u64,
+    descriptor: &MessageDescriptor,
+) {
     // SAFETY: test helper; `MessageDescriptor` is plain old data.
-    let bytes = unsafe { core::slice::from_raw_parts(core::ptr::from_ref(descriptor).cast::<u8>(), size_of::<MessageDescriptor>()) };
+    let bytes = unsafe {
+        core::slice::from_raw_parts(
+            core::ptr::from_ref(descriptor).cast::<u8>(),
+            size_of::<MessageDescriptor>(),
+        )
+    };
     kernel.write_user(process, address, bytes).unwrap();
 }
 
@@ -164,41 +217,111 @@ fn leases_copy_both_ways_and_bad_ones_are_refused() {
     let mut descriptor = MessageDescriptor::new(3);
     descriptor.lease_count = 2;
     descriptor.leases[0] = Lease { address: DATA, length: 13, rights: LEASE_READ, reserved: 0 };
-    descriptor.leases[1] = Lease { address: DATA + 64, length: 8, rights: LEASE_WRITE, reserved: 0 };
+    descriptor.leases[1] =
+        Lease { address: DATA + 64, length: 8, rights: LEASE_WRITE, reserved: 0 };
     write_descriptor(&mut world.kernel, client, SCRATCH, &descriptor);
     syscall(&mut world.kernel, client_thread, Syscall::CallWith, &[u64::from(send.0), SCRATCH]);
     let receive_descriptor = SCRATCH;
-    let message = received(ok(syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[u64::from(world.endpoint.0), receive_descriptor, NO_TIMEOUT])));
+    let message = received(ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::Receive,
+        &[u64::from(world.endpoint.0), receive_descriptor, NO_TIMEOUT],
+    )));
     assert_eq!(message.flags & RECEIVED_EXTENDED, RECEIVED_EXTENDED);
     let mut lease_count = [0u8; 4];
     world.kernel.read_user(world.server, receive_descriptor, &mut lease_count).unwrap();
     assert_eq!(u32::from_le_bytes(lease_count), 2);
     let reply = u64::from(message.reply);
     // Read the first lease into the server's data.
-    assert_eq!(ok(syscall(&mut world.kernel, world.server_thread, Syscall::LeaseRead, &[reply, 0, 0, DATA, 100]))[0], 13);
+    assert_eq!(
+        ok(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::LeaseRead,
+            &[reply, 0, 0, DATA, 100]
+        ))[0],
+        13
+    );
     let mut copy = [0u8; 13];
     world.kernel.read_user(world.server, DATA, &mut copy).unwrap();
     assert_eq!(&copy, b"hello, server");
     // Offsets and short counts.
-    assert_eq!(ok(syscall(&mut world.kernel, world.server_thread, Syscall::LeaseRead, &[reply, 0, 7, DATA, 100]))[0], 6);
+    assert_eq!(
+        ok(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::LeaseRead,
+            &[reply, 0, 7, DATA, 100]
+        ))[0],
+        6
+    );
     // Write the second lease.
     world.kernel.write_user(world.server, DATA + 200, b"answer!!").unwrap();
-    assert_eq!(ok(syscall(&mut world.kernel, world.server_thread, Syscall::LeaseWrite, &[reply, 1, 0, DATA + 200, 8]))[0], 8);
+    assert_eq!(
+        ok(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::LeaseWrite,
+            &[reply, 1, 0, DATA + 200, 8]
+        ))[0],
+        8
+    );
     let mut written = [0u8; 8];
     world.kernel.read_user(client, DATA + 64, &mut written).unwrap();
     assert_eq!(&written, b"answer!!");
     // Refusals: wrong direction, bad index, offset past the end, bad server buffer.
-    assert_eq!(error(syscall(&mut world.kernel, world.server_thread, Syscall::LeaseWrite, &[reply, 0, 0, DATA, 1])), KernelError::LeaseViolation);
-    assert_eq!(error(syscall(&mut world.kernel, world.server_thread, Syscall::LeaseRead, &[reply, 4, 0, DATA, 1])), KernelError::LeaseViolation);
-    assert_eq!(error(syscall(&mut world.kernel, world.server_thread, Syscall::LeaseRead, &[reply, 0, 14, DATA, 1])), KernelError::LeaseViolation);
-    assert_eq!(error(syscall(&mut world.kernel, world.server_thread, Syscall::LeaseRead, &[reply, 0, 0, 0xffff_8000_0000_0000, 4])), KernelError::BadAddress);
+    assert_eq!(
+        error(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::LeaseWrite,
+            &[reply, 0, 0, DATA, 1]
+        )),
+        KernelError::LeaseViolation
+    );
+    assert_eq!(
+        error(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::LeaseRead,
+            &[reply, 4, 0, DATA, 1]
+        )),
+        KernelError::LeaseViolation
+    );
+    assert_eq!(
+        error(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::LeaseRead,
+            &[reply, 0, 14, DATA, 1]
+        )),
+        KernelError::LeaseViolation
+    );
+    assert_eq!(
+        error(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::LeaseRead,
+            &[reply, 0, 0, 0xffff_8000_0000_0000, 4]
+        )),
+        KernelError::BadAddress
+    );
     // The server is fine and can answer.
     ok(syscall(&mut world.kernel, world.server_thread, Syscall::Reply, &[reply, 0]));
     ok(result(&world.kernel, client_thread));
     // A lease outside user space is refused at call time.
     descriptor.leases[0].address = 0xffff_ffff_8000_0000;
     write_descriptor(&mut world.kernel, client, SCRATCH, &descriptor);
-    assert_eq!(error(syscall(&mut world.kernel, client_thread, Syscall::CallWith, &[u64::from(send.0), SCRATCH])), KernelError::InvalidArgument);
+    assert_eq!(
+        error(syscall(
+            &mut world.kernel,
+            client_thread,
+            Syscall::CallWith,
+            &[u64::from(send.0), SCRATCH]
+        )),
+        KernelError::InvalidArgument
+    );
 }
 
 #[test]
@@ -206,18 +329,49 @@ fn handle_rights_and_kinds_are_enforced() {
     let mut world = world(1);
     let (_, client_thread, send) = world.clients[0];
     // A send-only handle cannot receive or mint.
-    assert_eq!(error(syscall(&mut world.kernel, client_thread, Syscall::Receive, &[u64::from(send.0), 0, 0])), KernelError::InsufficientRights);
-    assert_eq!(error(syscall(&mut world.kernel, client_thread, Syscall::EndpointMint, &[u64::from(send.0), 1, u64::from(Rights::ALL.0)])), KernelError::InsufficientRights);
-    assert_eq!(error(syscall(&mut world.kernel, client_thread, Syscall::Call, &[0x1234_5678, 0])), KernelError::InvalidHandle);
-    let notification = ok(syscall(&mut world.kernel, client_thread, Syscall::NotificationCreate, &[]))[0];
-    assert_eq!(error(syscall(&mut world.kernel, client_thread, Syscall::Call, &[notification, 0])), KernelError::WrongHandleKind);
+    assert_eq!(
+        error(syscall(
+            &mut world.kernel,
+            client_thread,
+            Syscall::Receive,
+            &[u64::from(send.0), 0, 0]
+        )),
+        KernelError::InsufficientRights
+    );
+    assert_eq!(
+        error(syscall(
+            &mut world.kernel,
+            client_thread,
+            Syscall::EndpointMint,
+            &[u64::from(send.0), 1, u64::from(Rights::ALL.0)]
+        )),
+        KernelError::InsufficientRights
+    );
+    assert_eq!(
+        error(syscall(&mut world.kernel, client_thread, Syscall::Call, &[0x1234_5678, 0])),
+        KernelError::InvalidHandle
+    );
+    let notification =
+        ok(syscall(&mut world.kernel, client_thread, Syscall::NotificationCreate, &[]))[0];
+    assert_eq!(
+        error(syscall(&mut world.kernel, client_thread, Syscall::Call, &[notification, 0])),
+        KernelError::WrongHandleKind
+    );
     // Duplicates can only lose rights.
-    let duplicate = ok(syscall(&mut world.kernel, client_thread, Syscall::HandleDuplicate, &[notification, u64::from(Rights::ALL.0)]))[0];
+    let duplicate = ok(syscall(
+        &mut world.kernel,
+        client_thread,
+        Syscall::HandleDuplicate,
+        &[notification, u64::from(Rights::ALL.0)],
+    ))[0];
     let info = ok(syscall(&mut world.kernel, client_thread, Syscall::HandleInfo, &[duplicate]));
     assert_eq!(Rights(info[1] as u32).contains(Rights::MINT), false);
     // Closing twice fails the second time.
     ok(syscall(&mut world.kernel, client_thread, Syscall::HandleClose, &[duplicate]));
-    assert_eq!(error(syscall(&mut world.kernel, client_thread, Syscall::HandleClose, &[duplicate])), KernelError::InvalidHandle);
+    assert_eq!(
+        error(syscall(&mut world.kernel, client_thread, Syscall::HandleClose, &[duplicate])),
+        KernelError::InvalidHandle
+    );
     // Unknown system call numbers are refused.
     let entry = world.kernel.threads.get_mut(client_thread).unwrap();
     entry.context.x[8] = 9999;
@@ -230,19 +384,43 @@ fn memory_objects_are_shared_and_read_only_mappings_refuse_writes() {
     let mut world = world(1);
     let (client, client_thread, send) = world.clients[0];
     let frames_before = world.kernel.platform.frames.len();
-    let memory = ok(syscall(&mut world.kernel, world.server_thread, Syscall::MemoryCreate, &[8192]))[0];
-    let address = ok(syscall(&mut world.kernel, world.server_thread, Syscall::MemoryMap, &[memory, 0, 0, 8192, MAP_READ | MAP_WRITE]))[0];
+    let memory =
+        ok(syscall(&mut world.kernel, world.server_thread, Syscall::MemoryCreate, &[8192]))[0];
+    let address = ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::MemoryMap,
+        &[memory, 0, 0, 8192, MAP_READ | MAP_WRITE],
+    ))[0];
     world.kernel.write_user(world.server, address + 4096, b"shared bytes").unwrap();
     // Give the client a read-only handle through a reply... here through a duplicate
     // inserted directly (transfer is tested elsewhere).
-    let object = world.kernel.processes.get(world.server).unwrap().handles.get(Handle(memory as u32)).unwrap().object;
+    let object = world
+        .kernel
+        .processes
+        .get(world.server)
+        .unwrap()
+        .handles
+        .get(Handle(memory as u32))
+        .unwrap()
+        .object;
     let read_only = world.kernel.insert_handle(client, object, Rights::READ, 0).unwrap();
     let _ = send;
     assert_eq!(
-        error(syscall(&mut world.kernel, client_thread, Syscall::MemoryMap, &[u64::from(read_only.0), 0, 0, 8192, MAP_READ | MAP_WRITE])),
+        error(syscall(
+            &mut world.kernel,
+            client_thread,
+            Syscall::MemoryMap,
+            &[u64::from(read_only.0), 0, 0, 8192, MAP_READ | MAP_WRITE]
+        )),
         KernelError::InsufficientRights
     );
-    let client_address = ok(syscall(&mut world.kernel, client_thread, Syscall::MemoryMap, &[u64::from(read_only.0), 0, 0, 8192, MAP_READ]))[0];
+    let client_address = ok(syscall(
+        &mut world.kernel,
+        client_thread,
+        Syscall::MemoryMap,
+        &[u64::from(read_only.0), 0, 0, 8192, MAP_READ],
+    ))[0];
     let mut bytes = [0u8; 12];
     world.kernel.read_user(client, client_address + 4096, &mut bytes).unwrap();
     assert_eq!(&bytes, b"shared bytes");
@@ -250,7 +428,10 @@ fn memory_objects_are_shared_and_read_only_mappings_refuse_writes() {
     assert!(world.kernel.handle_page_fault(client, client_address, true, false).is_err());
     // Shrinking unmaps the tail everywhere; accesses there fail.
     ok(syscall(&mut world.kernel, world.server_thread, Syscall::MemoryResize, &[memory, 4096]));
-    assert_eq!(world.kernel.read_user(client, client_address + 4096, &mut bytes), Err(KernelError::BadAddress));
+    assert_eq!(
+        world.kernel.read_user(client, client_address + 4096, &mut bytes),
+        Err(KernelError::BadAddress)
+    );
     assert_eq!(
         world.kernel.handle_page_fault(client, client_address + 4096, false, false),
         Err(super::memory::FaultResolution::Bus)
@@ -273,8 +454,18 @@ fn death_notices_for_exit_and_kill() {
     let (first, first_thread, _) = world.clients[0];
     let (second, _, _) = world.clients[1];
     let endpoint = u64::from(world.endpoint.0);
-    ok(syscall(&mut world.kernel, world.server_thread, Syscall::DeathWatch, &[endpoint, u64::from(first.to_u32()), 11]));
-    ok(syscall(&mut world.kernel, world.server_thread, Syscall::DeathWatch, &[endpoint, u64::from(second.to_u32()), 22]));
+    ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::DeathWatch,
+        &[endpoint, u64::from(first.to_u32()), 11],
+    ));
+    ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::DeathWatch,
+        &[endpoint, u64::from(second.to_u32()), 22],
+    ));
     syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[endpoint, 0, NO_TIMEOUT]);
     syscall(&mut world.kernel, first_thread, Syscall::ProcessExit, &[3]);
     let notice = received(ok(result(&world.kernel, world.server_thread)));
@@ -282,7 +473,12 @@ fn death_notices_for_exit_and_kill() {
     assert_eq!((notice.client, notice.badge), (first.to_u32(), 11));
     assert_eq!(ExitStatus::from_word(notice.words[1]), Some(ExitStatus::Exited(3)));
     world.kernel.destroy_process(second, ExitStatus::Killed(9), true);
-    let notice = received(ok(syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[endpoint, 0, 0])));
+    let notice = received(ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::Receive,
+        &[endpoint, 0, 0],
+    )));
     assert_eq!((notice.kind, notice.badge), (ReceivedKind::Death, 22));
     assert_eq!(ExitStatus::from_word(notice.words[1]), Some(ExitStatus::Killed(9)));
     assert_eq!(world.kernel.take_exit().map(|event| event.status), Some(ExitStatus::Exited(3)));
@@ -292,24 +488,52 @@ fn death_notices_for_exit_and_kill() {
 fn upcall_to_a_caller_cancels_through_the_server_and_returns_exactly() {
     let mut world = world(1);
     let (client, client_thread, send) = world.clients[0];
-    ok(syscall(&mut world.kernel, client_thread, Syscall::UpcallRegister, &[PROGRAM_BASE as u64 + 0x10]));
-    syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[u64::from(world.endpoint.0), 0, NO_TIMEOUT]);
+    ok(syscall(
+        &mut world.kernel,
+        client_thread,
+        Syscall::UpcallRegister,
+        &[PROGRAM_BASE as u64 + 0x10],
+    ));
+    syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::Receive,
+        &[u64::from(world.endpoint.0), 0, NO_TIMEOUT],
+    );
     syscall(&mut world.kernel, client_thread, Syscall::Call, &[u64::from(send.0), 5]);
     let message = received(ok(result(&world.kernel, world.server_thread)));
     // The poster holds a control handle on the client.
-    let control = world.kernel.insert_handle(world.server, ObjectRef::Process(client), Rights::CONTROL, 0).unwrap();
-    ok(syscall(&mut world.kernel, world.server_thread, Syscall::UpcallPost, &[u64::from(control.0), 1, 42, 43, 44, 45]));
+    let control = world
+        .kernel
+        .insert_handle(world.server, ObjectRef::Process(client), Rights::CONTROL, 0)
+        .unwrap();
+    ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::UpcallPost,
+        &[u64::from(control.0), 1, 42, 43, 44, 45],
+    ));
     // The server learns the call was cancelled.
-    let notice = received(ok(syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[u64::from(world.endpoint.0), 0, 0])));
+    let notice = received(ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::Receive,
+        &[u64::from(world.endpoint.0), 0, 0],
+    )));
     assert_eq!((notice.kind, notice.reply), (ReceivedKind::Cancel, message.reply));
     // It answers with an error code of its choosing (EINTR = 4).
-    ok(syscall(&mut world.kernel, world.server_thread, Syscall::Reply, &[u64::from(message.reply), 4]));
+    ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::Reply,
+        &[u64::from(message.reply), 4],
+    ));
     let entry = world.kernel.threads.get(client_thread).unwrap();
     let before: FakeContext = entry.context.clone();
     let stack = before.sp;
     // The client runs again: it is diverted to its upcall entry.
     make_current(&mut world.kernel, client_thread);
-    world.kernel.next();
+    world.kernel.select_next();
     let context = &world.kernel.threads.get(client_thread).unwrap().context;
     assert_eq!(context.pc, PROGRAM_BASE as u64 + 0x10);
     assert!(context.sp < stack - 128);
@@ -331,12 +555,31 @@ fn upcall_to_a_queued_caller_or_receiver_interrupts_at_once() {
     ok(syscall(&mut world.kernel, client_thread, Syscall::UpcallRegister, &[PROGRAM_BASE as u64]));
     syscall(&mut world.kernel, client_thread, Syscall::Call, &[u64::from(send.0), 5]);
     assert_eq!(world.kernel.current, None, "queued: nobody receives yet");
-    let control = world.kernel.insert_handle(world.server, ObjectRef::Process(client), Rights::CONTROL, 0).unwrap();
-    ok(syscall(&mut world.kernel, world.server_thread, Syscall::UpcallPost, &[u64::from(control.0), 1]));
+    let control = world
+        .kernel
+        .insert_handle(world.server, ObjectRef::Process(client), Rights::CONTROL, 0)
+        .unwrap();
+    ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::UpcallPost,
+        &[u64::from(control.0), 1],
+    ));
     assert_eq!(error(result(&world.kernel, client_thread)), KernelError::Interrupted);
     // Without an entry point, posting fails.
-    let server_control = world.kernel.insert_handle(world.server, ObjectRef::Process(world.server), Rights::CONTROL, 0).unwrap();
-    assert_eq!(error(syscall(&mut world.kernel, world.server_thread, Syscall::UpcallPost, &[u64::from(server_control.0), 1])), KernelError::InvalidArgument);
+    let server_control = world
+        .kernel
+        .insert_handle(world.server, ObjectRef::Process(world.server), Rights::CONTROL, 0)
+        .unwrap();
+    assert_eq!(
+        error(syscall(
+            &mut world.kernel,
+            world.server_thread,
+            Syscall::UpcallPost,
+            &[u64::from(server_control.0), 1]
+        )),
+        KernelError::InvalidArgument
+    );
 }
 
 #[test]
@@ -346,19 +589,31 @@ fn bad_upcall_frames_are_refused() {
     let mut frame = [0u8; 8 * 22];
     frame[16 * 8..17 * 8].copy_from_slice(&0xffff_ffff_8000_0000u64.to_le_bytes());
     world.kernel.write_user(client, SCRATCH, &frame).unwrap();
-    assert_eq!(error(syscall(&mut world.kernel, client_thread, Syscall::UpcallReturn, &[SCRATCH])), KernelError::InvalidArgument);
-    assert_eq!(error(syscall(&mut world.kernel, client_thread, Syscall::UpcallReturn, &[0xdead_0000])), KernelError::BadAddress);
+    assert_eq!(
+        error(syscall(&mut world.kernel, client_thread, Syscall::UpcallReturn, &[SCRATCH])),
+        KernelError::InvalidArgument
+    );
+    assert_eq!(
+        error(syscall(&mut world.kernel, client_thread, Syscall::UpcallReturn, &[0xdead_0000])),
+        KernelError::BadAddress
+    );
 }
 
 #[test]
 fn timeouts_end_waits() {
     let mut world = world(0);
     let endpoint = u64::from(world.endpoint.0);
-    assert_eq!(error(syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[endpoint, 0, 0])), KernelError::Timeout);
+    assert_eq!(
+        error(syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[endpoint, 0, 0])),
+        KernelError::Timeout
+    );
     syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[endpoint, 0, 1000]);
     world.kernel.platform.time = 999;
     world.kernel.timer_tick();
-    assert_eq!(world.kernel.threads.get(world.server_thread).unwrap().state, super::thread::ThreadState::Receiving(world.kernel.endpoint_ids()[0]));
+    assert_eq!(
+        world.kernel.threads.get(world.server_thread).unwrap().state,
+        super::thread::ThreadState::Receiving(world.kernel.endpoint_ids()[0])
+    );
     world.kernel.platform.time = 1000;
     world.kernel.timer_tick();
     assert_eq!(error(result(&world.kernel, world.server_thread)), KernelError::Timeout);
@@ -375,32 +630,57 @@ fn server_death_fails_its_callers_and_closing_receive_handles_fails_senders() {
     let (_, first, send) = world.clients[0];
     let (_, second, second_send) = world.clients[1];
     syscall(&mut world.kernel, first, Syscall::Call, &[u64::from(send.0), 1]);
-    ok(syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[u64::from(world.endpoint.0), 0, 0]));
+    ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::Receive,
+        &[u64::from(world.endpoint.0), 0, 0],
+    ));
     syscall(&mut world.kernel, second, Syscall::Call, &[u64::from(second_send.0), 2]);
     world.kernel.destroy_process(world.server, ExitStatus::Killed(9), true);
     assert_eq!(error(result(&world.kernel, first)), KernelError::PeerGone, "its call was held");
     assert_eq!(error(result(&world.kernel, second)), KernelError::PeerGone, "its call was queued");
-    assert_eq!(error(syscall(&mut world.kernel, first, Syscall::Call, &[u64::from(send.0), 1])), KernelError::PeerGone);
+    assert_eq!(
+        error(syscall(&mut world.kernel, first, Syscall::Call, &[u64::from(send.0), 1])),
+        KernelError::PeerGone
+    );
 }
 
 #[test]
 fn handles_travel_in_messages_and_replies() {
     let mut world = world(1);
     let (client, client_thread, send) = world.clients[0];
-    let notification = ok(syscall(&mut world.kernel, client_thread, Syscall::NotificationCreate, &[]))[0];
+    let notification =
+        ok(syscall(&mut world.kernel, client_thread, Syscall::NotificationCreate, &[]))[0];
     let mut descriptor = MessageDescriptor::new(9);
     descriptor.handle_count = 1;
-    descriptor.handles[0] = courier_abi::ipc::HandleTransfer { handle: Handle(notification as u32), mode: courier_abi::ipc::TRANSFER_MOVE, rights: Rights::ALL.0, reserved: 0 };
+    descriptor.handles[0] = courier_abi::ipc::HandleTransfer {
+        handle: Handle(notification as u32),
+        mode: courier_abi::ipc::TRANSFER_MOVE,
+        rights: Rights::ALL.0,
+        reserved: 0,
+    };
     write_descriptor(&mut world.kernel, client, SCRATCH, &descriptor);
     syscall(&mut world.kernel, client_thread, Syscall::CallWith, &[u64::from(send.0), SCRATCH]);
-    let moved = world.kernel.processes.get(client).unwrap().handles.get(Handle(notification as u32));
+    let moved =
+        world.kernel.processes.get(client).unwrap().handles.get(Handle(notification as u32));
     assert!(moved.is_none(), "the handle moved away");
-    let message = received(ok(syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &[u64::from(world.endpoint.0), SCRATCH, 0])));
+    let message = received(ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::Receive,
+        &[u64::from(world.endpoint.0), SCRATCH, 0],
+    )));
     let mut raw = [0u8; 4];
     let offset = core::mem::offset_of!(courier_abi::ipc::ReceiveDescriptor, handles) as u64;
     world.kernel.read_user(world.server, SCRATCH + offset, &mut raw).unwrap();
     let received_handle = u64::from(u32::from_le_bytes(raw));
-    let info = ok(syscall(&mut world.kernel, world.server_thread, Syscall::HandleInfo, &[received_handle]));
+    let info = ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::HandleInfo,
+        &[received_handle],
+    ));
     assert_eq!(info[0], courier_abi::HandleKind::Notification as u64);
     // Reply with it (copy), back into the client's descriptor.
     let mut reply = MessageDescriptor::new(1);
@@ -408,7 +688,12 @@ fn handles_travel_in_messages_and_replies() {
     reply.handles[0].handle = Handle(received_handle as u32);
     reply.handles[0].rights = Rights::SIGNAL.0 | Rights::TRANSFER.0;
     write_descriptor(&mut world.kernel, world.server, SCRATCH - 0x1000, &reply);
-    ok(syscall(&mut world.kernel, world.server_thread, Syscall::ReplyWith, &[u64::from(message.reply), SCRATCH - 0x1000]));
+    ok(syscall(
+        &mut world.kernel,
+        world.server_thread,
+        Syscall::ReplyWith,
+        &[u64::from(message.reply), SCRATCH - 0x1000],
+    ));
     ok(result(&world.kernel, client_thread));
     let offset = core::mem::offset_of!(MessageDescriptor, received_handles) as u64;
     world.kernel.read_user(client, SCRATCH + offset, &mut raw).unwrap();
@@ -423,8 +708,14 @@ fn processes_free_everything_when_they_end() {
     let baseline_frames = world.kernel.platform.frames.len();
     let (client, client_thread, send) = world.clients[0];
     // Busy the client: a mapping, a queued call, a notification.
-    let memory = ok(syscall(&mut world.kernel, client_thread, Syscall::MemoryCreate, &[4 * 4096]))[0];
-    let address = ok(syscall(&mut world.kernel, client_thread, Syscall::MemoryMap, &[memory, 0, 0, 4 * 4096, MAP_READ | MAP_WRITE]))[0];
+    let memory =
+        ok(syscall(&mut world.kernel, client_thread, Syscall::MemoryCreate, &[4 * 4096]))[0];
+    let address = ok(syscall(
+        &mut world.kernel,
+        client_thread,
+        Syscall::MemoryMap,
+        &[memory, 0, 0, 4 * 4096, MAP_READ | MAP_WRITE],
+    ))[0];
     world.kernel.write_user(client, address, &[1; 4 * 4096]).unwrap();
     ok(syscall(&mut world.kernel, client_thread, Syscall::NotificationCreate, &[]));
     syscall(&mut world.kernel, client_thread, Syscall::Call, &[u64::from(send.0), 1]);
@@ -482,7 +773,7 @@ proptest! {
                 world.kernel.platform.time += 1_000_000;
                 world.kernel.timer_tick();
             }
-            world.kernel.next();
+            world.kernel.select_next();
         }
         world.kernel.destroy_all();
         prop_assert_eq!(world.kernel.process_count(), 0);

@@ -38,8 +38,10 @@ impl<P: Platform> Copy for ThreadState<P> {}
 impl<P: Platform> PartialEq for ThreadState<P> {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (ThreadState::Ready, ThreadState::Ready) | (ThreadState::Sleeping, ThreadState::Sleeping) => true,
-            (ThreadState::Sending(a), ThreadState::Sending(b)) | (ThreadState::Receiving(a), ThreadState::Receiving(b)) => a == b,
+            (ThreadState::Ready, ThreadState::Ready)
+            | (ThreadState::Sleeping, ThreadState::Sleeping) => true,
+            (ThreadState::Sending(a), ThreadState::Sending(b))
+            | (ThreadState::Receiving(a), ThreadState::Receiving(b)) => a == b,
             (ThreadState::AwaitingReply(a), ThreadState::AwaitingReply(b)) => a == b,
             (ThreadState::WaitingNotification(a), ThreadState::WaitingNotification(b)) => a == b,
             _ => false,

@@ -35,7 +35,12 @@ fn info_bytes(info: &UpcallInfo) -> [u8; INFO_SIZE] {
 
 impl<P: Platform> Kernel<P> {
     /// Posts an upcall to `thread` from `sender` (a client id).
-    pub(crate) fn post_upcall(&mut self, thread: ThreadId<P>, words: [u64; UPCALL_WORDS], sender: u32) -> Result<(), KernelError> {
+    pub(crate) fn post_upcall(
+        &mut self,
+        thread: ThreadId<P>,
+        words: [u64; UPCALL_WORDS],
+        sender: u32,
+    ) -> Result<(), KernelError> {
         let process = self.threads.get(thread).ok_or(KernelError::NoSuchProcess)?.process;
         if self.processes.get(process).is_none_or(|entry| entry.upcall_entry == 0) {
             return Err(KernelError::InvalidArgument);
@@ -46,7 +51,10 @@ impl<P: Platform> Kernel<P> {
             Some(_) => INTERRUPTED_WAIT,
         };
         let entry = self.threads.get_mut(thread).ok_or(KernelError::NoSuchProcess)?;
-        entry.upcalls.push_back(UpcallInfo { words, sender, interrupted }).map_err(|_| KernelError::WouldBlock)?;
+        entry
+            .upcalls
+            .push_back(UpcallInfo { words, sender, interrupted })
+            .map_err(|_| KernelError::WouldBlock)?;
         self.interrupt(thread);
         Ok(())
     }
@@ -60,7 +68,9 @@ impl<P: Platform> Kernel<P> {
                 if let Some(target) = self.endpoints.get_mut(endpoint) {
                     target.senders.remove(&mut self.threads, thread);
                 }
-                if let Some(message) = self.threads.get_mut(thread).and_then(|entry| entry.outgoing.take()) {
+                if let Some(message) =
+                    self.threads.get_mut(thread).and_then(|entry| entry.outgoing.take())
+                {
                     self.drop_message(message);
                 }
                 self.finish_blocked(thread, Err(KernelError::Interrupted));
@@ -79,10 +89,15 @@ impl<P: Platform> Kernel<P> {
                 self.finish_blocked(thread, Err(KernelError::Interrupted));
             }
             ThreadState::Sleeping => {
-                let left = entry.deadline.map_or(0, |deadline| deadline.saturating_sub(self.platform.now()));
+                let left = entry
+                    .deadline
+                    .map_or(0, |deadline| deadline.saturating_sub(self.platform.now()));
                 self.disarm_timeout(thread);
                 if let Some(entry) = self.threads.get_mut(thread) {
-                    entry.context.set_syscall_result(KernelError::Interrupted.code(), [left, 0, 0, 0, 0, 0, 0]);
+                    entry.context.set_syscall_result(
+                        KernelError::Interrupted.code(),
+                        [left, 0, 0, 0, 0, 0, 0],
+                    );
                 }
                 self.make_ready(thread);
             }
@@ -111,9 +126,8 @@ impl<P: Platform> Kernel<P> {
         entry.context.save(&mut saved[..saved_size]);
         let frame_size = (saved_size + INFO_SIZE).next_multiple_of(16) as u64;
         let stack = entry.context.stack_pointer();
-        let frame = stack
-            .checked_sub(P::Context::STACK_RED_ZONE + frame_size)
-            .map(|address| address & !15);
+        let frame =
+            stack.checked_sub(P::Context::STACK_RED_ZONE + frame_size).map(|address| address & !15);
         let written = frame.is_some_and(|frame| {
             self.write_user(process, frame, &saved[..saved_size]).is_ok()
                 && self.write_user(process, frame + saved_size as u64, &info_bytes(&info)).is_ok()
@@ -129,7 +143,11 @@ impl<P: Platform> Kernel<P> {
     }
 
     /// Restores the context saved in the upcall frame at `frame` into `thread`.
-    pub(crate) fn upcall_return(&mut self, thread: ThreadId<P>, frame: u64) -> Result<(), KernelError> {
+    pub(crate) fn upcall_return(
+        &mut self,
+        thread: ThreadId<P>,
+        frame: u64,
+    ) -> Result<(), KernelError> {
         let process = self.threads.get(thread).ok_or(KernelError::NoSuchProcess)?.process;
         let size = P::Context::SAVED_SIZE.min(MAX_SAVED_CONTEXT);
         let mut saved = [0u8; MAX_SAVED_CONTEXT];

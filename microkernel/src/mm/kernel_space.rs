@@ -238,6 +238,9 @@ pub fn build(boot: &BootInfo) -> Result<(), MemoryError> {
         map_range(&mut table, &mut tables, start, end, data)?;
     }
 
+    // The heap's root entry (its tables are filled as it grows).
+    ensure_root_entry(&mut table, &mut tables, arch::KERNEL_HEAP_BASE)?;
+
     // Every root entry the direct map will ever need (the first 512 GiB of physical
     // memory, or all RAM if more), so later mappings never add a root entry.
     let highest = runs.last().map_or(0, |run| run.1);
@@ -366,6 +369,23 @@ pub fn map_physical(address: u64, length: u64, caching: Caching) -> Result<u64, 
         page += PAGE_SIZE;
     }
     Ok(arch::DIRECT_MAP_BASE + address)
+}
+
+/// Maps the frame at `physical` read-write at kernel address `virtual_address` (the heap).
+///
+/// # Errors
+///
+/// [`MemoryError::Map`] when a table cannot be allocated or the page is taken.
+pub fn map_kernel_page(virtual_address: u64, physical: u64) -> Result<(), MemoryError> {
+    let mut state = KERNEL_SPACE.lock();
+    let mut tables = KernelTables { state: &mut state };
+    let root = tables.state.root;
+    let mut table = PageTable::<arch::Paging>::new(root);
+    table
+        .map(&mut tables, virtual_address, physical, Attributes::normal(Access::KERNEL_WRITE), 0)
+        .map_err(MemoryError::Map)?;
+    arch::flush_page(virtual_address, 0);
+    Ok(())
 }
 
 /// Physical address of the kernel's root table.

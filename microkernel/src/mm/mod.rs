@@ -13,6 +13,8 @@ pub mod address_space;
 #[cfg(target_os = "none")]
 pub mod device;
 #[cfg(target_os = "none")]
+pub mod heap;
+#[cfg(target_os = "none")]
 pub mod kernel_space;
 #[cfg(target_os = "none")]
 pub mod physical;

@@ -12,7 +12,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use super::Exhausted;
-use super::memory::try_box;
+use super::memory::try_box_array;
 
 /// Slots per chunk.
 const CHUNK_SLOTS: usize = 64;
@@ -147,15 +147,11 @@ impl<T> Arena<T> {
         }
         self.chunks.try_reserve(1).map_err(|_| Exhausted)?;
         let last = (first + CHUNK_SLOTS).min(self.limit);
-        let chunk: Chunk<T> = core::array::from_fn(|offset| {
-            let index = first + offset;
-            let next = index + 1;
-            Slot::Vacant {
-                generation: 0,
-                next_free: (next < last).then(|| next as u16),
-            }
-        });
-        self.chunks.push(try_box(chunk)?);
+        let chunk: Box<Chunk<T>> = try_box_array(|offset| {
+            let next = first + offset + 1;
+            Slot::Vacant { generation: 0, next_free: (next < last).then_some(next as u16) }
+        })?;
+        self.chunks.push(chunk);
         // Slots past the limit are never linked into the free list.
         self.free = Some(first as u16);
         Ok(())
@@ -213,7 +209,8 @@ impl<T> Arena<T> {
             _ => return None,
         }
         let next_generation = id.generation.wrapping_add(1);
-        let old = core::mem::replace(slot, Slot::Vacant { generation: next_generation, next_free: free });
+        let old =
+            core::mem::replace(slot, Slot::Vacant { generation: next_generation, next_free: free });
         self.free = Some(id.index);
         self.length -= 1;
         match old {
@@ -246,7 +243,8 @@ impl<T> Arena<T> {
             return None;
         }
         // Find both through disjoint borrows: split by chunk, then by slot.
-        let (first_chunk, first_offset) = (usize::from(first.index) / CHUNK_SLOTS, usize::from(first.index) % CHUNK_SLOTS);
+        let (first_chunk, first_offset) =
+            (usize::from(first.index) / CHUNK_SLOTS, usize::from(first.index) % CHUNK_SLOTS);
         let (second_chunk, second_offset) =
             (usize::from(second.index) / CHUNK_SLOTS, usize::from(second.index) % CHUNK_SLOTS);
         let (first_slot, second_slot) = if first_chunk == second_chunk {
@@ -261,7 +259,9 @@ impl<T> Arena<T> {
             (
                 Slot::Occupied { generation: first_generation, value: first_value },
                 Slot::Occupied { generation: second_generation, value: second_value },
-            ) if *first_generation == first.generation && *second_generation == second.generation => {
+            ) if *first_generation == first.generation
+                && *second_generation == second.generation =>
+            {
                 Some((first_value, second_value))
             }
             _ => None,

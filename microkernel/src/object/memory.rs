@@ -33,6 +33,36 @@ pub fn try_box<T>(value: T) -> Result<Box<T>, Exhausted> {
     }
 }
 
+/// A new heap array of `N` values made by `element(index)`, built in place (an array of
+/// large objects would not fit on the kernel stack), or [`Exhausted`].
+///
+/// # Errors
+///
+/// [`Exhausted`] when the allocator has no memory.
+pub fn try_box_array<T, const N: usize>(
+    mut element: impl FnMut(usize) -> T,
+) -> Result<Box<[T; N]>, Exhausted> {
+    let layout = Layout::new::<[T; N]>();
+    if layout.size() == 0 {
+        return Ok(Box::new(core::array::from_fn(element)));
+    }
+    // SAFETY: the layout has a non-zero size, as `alloc` requires.
+    let pointer = unsafe { alloc::alloc::alloc(layout) }.cast::<T>();
+    if pointer.is_null() {
+        return Err(Exhausted);
+    }
+    for index in 0..N {
+        // SAFETY: `pointer` is a fresh allocation of `N` `T`s; element `index` is in it and
+        // not yet initialised. `element` cannot observe the array (it is not reachable).
+        unsafe { pointer.add(index).write(element(index)) };
+    }
+    // SAFETY: all `N` elements are initialised, and the memory was allocated by the global
+    // allocator with the layout of `[T; N]`, which `Box` frees with that same layout. (If
+    // `element` panicked the allocation would leak, never be freed twice; the kernel stops
+    // on a panic anyway.)
+    unsafe { Ok(Box::from_raw(pointer.cast::<[T; N]>())) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +73,14 @@ mod tests {
         assert_eq!(boxed[63], 7);
         let unit = try_box(()).unwrap();
         assert_eq!(*unit, ());
+    }
+
+    #[test]
+    fn builds_arrays_in_place() {
+        let boxed: Box<[alloc::string::String; 40]> =
+            try_box_array(|index| alloc::format!("{index}")).unwrap();
+        assert_eq!(boxed[39], "39");
+        let empty: Box<[(); 3]> = try_box_array(|_| ()).unwrap();
+        assert_eq!(empty.len(), 3);
     }
 }

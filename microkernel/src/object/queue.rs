@@ -158,8 +158,9 @@ mod tests {
     fn fifo_order_and_removal_from_the_middle() {
         let mut arena = Arena::new(16);
         let mut queue = Queue::new();
-        let ids: Vec<_> =
-            (0..5).map(|value| arena.insert(Item { value, links: Links::default() }).unwrap()).collect();
+        let ids: Vec<_> = (0..5)
+            .map(|value| arena.insert(Item { value, links: Links::default() }).unwrap())
+            .collect();
         for &id in &ids {
             assert!(queue.push_back(&mut arena, id));
         }

@@ -248,7 +248,10 @@ pub(crate) fn test_program(machine: u16, code: &[u8]) -> Vec<u8> {
     bytes[52..54].copy_from_slice(&64u16.to_le_bytes());
     bytes[54..56].copy_from_slice(&56u16.to_le_bytes());
     bytes[56..58].copy_from_slice(&2u16.to_le_bytes());
-    let segments = [(PF_R | PF_X, 0x1000u64, base, code.len() as u64), (PF_R | PF_W, 0x2000, base + 0x1000, 0x100)];
+    let segments = [
+        (PF_R | PF_X, 0x1000u64, base, code.len() as u64),
+        (PF_R | PF_W, 0x2000, base + 0x1000, 0x100),
+    ];
     for (index, (flags, offset, address, size)) in segments.into_iter().enumerate() {
         let header = 64 + index * 56;
         bytes[header..header + 4].copy_from_slice(&PT_LOAD.to_le_bytes());

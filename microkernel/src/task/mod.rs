@@ -1,10 +1,8 @@
-//! Processes and the programs they run.
+//! Program images and the scheduler's run queues (portable, host-tested).
 //!
-//! [`image`] checks and describes the ELF program images embedded in the kernel (portable,
-//! host-tested). The process objects themselves live in the kernel build.
+//! [`image`] checks and describes the ELF program images embedded in the kernel;
+//! [`scheduler`] holds the ready threads by priority. Processes and threads themselves
+//! live in [`crate::executive`].
 
 pub mod image;
 pub mod scheduler;
-
-#[cfg(target_os = "none")]
-pub mod process;

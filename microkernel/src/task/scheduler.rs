@@ -95,7 +95,9 @@ mod tests {
     #[test]
     fn highest_priority_first_then_fifo() {
         let mut arena = Arena::new(8);
-        let ids: Vec<_> = (0..4).map(|name| arena.insert(Thread { name, links: Links::default() }).unwrap()).collect();
+        let ids: Vec<_> = (0..4)
+            .map(|name| arena.insert(Thread { name, links: Links::default() }).unwrap())
+            .collect();
         let mut queues = RunQueues::default();
         queues.push(&mut arena, ids[0], 5);
         queues.push(&mut arena, ids[1], 20);

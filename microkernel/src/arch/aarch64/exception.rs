@@ -1,7 +1,7 @@
 //! aarch64 exceptions: the vector table, the entry and exit paths, the saved user
 //! context, and decoding of the exception syndrome.
 //!
-//! While a thread runs in EL0, `SP_EL1` points at its [`UserContext`], so an exception
+//! While a thread runs in EL0, `SP_EL1` points at its [`super::context::UserContext`], so an exception
 //! from EL0 stores the registers straight into the thread (as seL4 does), then moves to
 //! the kernel stack (from the per-CPU data in `TPIDR_EL1`) and calls [`trap_from_user`].
 //! [`return_to_user`] restores whichever context is current and leaves `SP_EL1` pointing
@@ -9,40 +9,13 @@
 //! of the same layout on the kernel stack and call [`trap_from_kernel`].
 
 use core::arch::global_asm;
-use core::fmt;
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{VBAR_EL1, Writeable};
 
+use super::context::Registers;
 use super::cpu::{self, per_cpu_offset};
 use crate::trap::{AccessKind, FaultKind, Interrupt, UserFault, UserTrap};
-
-/// A thread's saved registers, in the layout the vector code uses.
-#[repr(C, align(16))]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct UserContext {
-    /// x0..x30. Syscall slots: number in x8, `a0`..`a5` in x0..x5, `r0`..`r5` in x0..x5.
-    pub x: [u64; 31],
-    /// SP_EL0.
-    pub sp: u64,
-    /// The return address (ELR_EL1).
-    pub pc: u64,
-    /// The saved processor state (SPSR_EL1).
-    pub pstate: u64,
-    /// ESR_EL1 at the last exception.
-    pub syndrome: u64,
-    /// FAR_EL1 at the last exception.
-    pub fault_address: u64,
-    /// TPIDR_EL0, the user thread pointer.
-    pub thread_pointer: u64,
-    /// Which vector entry saved this context.
-    pub kind: u64,
-}
-
-const _: () = assert!(size_of::<UserContext>() == 304);
-
-/// PSTATE for a new user thread: EL0t, all interrupt masks clear.
-const USER_PSTATE: u64 = 0;
 
 /// `kind`: synchronous exception.
 const KIND_SYNCHRONOUS: u64 = 0;
@@ -52,59 +25,6 @@ const KIND_INTERRUPT: u64 = 1;
 const KIND_FAST_INTERRUPT: u64 = 2;
 /// `kind`: SError.
 const KIND_SYSTEM_ERROR: u64 = 3;
-
-impl UserContext {
-    /// A context that starts at `entry` with the stack pointer at `stack_top`.
-    pub fn new(entry: u64, stack_top: u64) -> Self {
-        UserContext { pc: entry, sp: stack_top, pstate: USER_PSTATE, ..UserContext::default() }
-    }
-
-    /// The syscall number slot.
-    pub fn syscall_number(&self) -> usize {
-        self.x[8] as usize
-    }
-
-    /// The syscall argument slots `a0`..`a5`.
-    pub fn syscall_arguments(&self) -> [usize; 6] {
-        [self.x[0], self.x[1], self.x[2], self.x[3], self.x[4], self.x[5]]
-            .map(|value| value as usize)
-    }
-
-    /// Sets the status slot `r0` and result slots `r1`..`r5`.
-    pub fn set_syscall_return(&mut self, status: usize, results: [usize; 5]) {
-        self.x[0] = status as u64;
-        for (slot, value) in self.x[1..6].iter_mut().zip(results) {
-            *slot = value as u64;
-        }
-    }
-
-    /// The instruction pointer.
-    pub fn instruction_pointer(&self) -> u64 {
-        self.pc
-    }
-
-    /// The stack pointer.
-    pub fn stack_pointer(&self) -> u64 {
-        self.sp
-    }
-}
-
-impl fmt::Display for UserContext {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            formatter,
-            "    pc  {:#018x}  sp  {:#018x}  pstate {:#010x}  esr {:#010x}  far {:#018x}",
-            self.pc, self.sp, self.pstate, self.syndrome, self.fault_address
-        )?;
-        for (index, value) in self.x.iter().enumerate() {
-            if index % 4 == 0 {
-                formatter.write_str("\n   ")?;
-            }
-            write!(formatter, " x{index:<2} {value:#018x}")?;
-        }
-        Ok(())
-    }
-}
 
 macro_rules! save_registers {
     () => {
@@ -250,7 +170,7 @@ global_asm!(
     system_error = const KIND_SYSTEM_ERROR,
     kernel_stack_top = const per_cpu_offset::KERNEL_STACK_TOP,
     current_context = const per_cpu_offset::CURRENT_CONTEXT,
-    context_size = const size_of::<UserContext>(),
+    context_size = const size_of::<Registers>(),
     trap_from_user = sym trap_from_user,
     trap_from_kernel = sym trap_from_kernel,
 );
@@ -326,7 +246,7 @@ fn is_privileged_system_register_access(word: u32) -> bool {
     is_move && (op0 == 2 || (op0 == 3 && op1 != 3))
 }
 
-fn decode_abort(context: &UserContext, access: AccessKind) -> (FaultKind, Option<u64>) {
+fn decode_abort(context: &Registers, access: AccessKind) -> (FaultKind, Option<u64>) {
     let status = context.syndrome & 0x3f;
     let access = if access == AccessKind::Execute {
         AccessKind::Execute
@@ -344,7 +264,7 @@ fn decode_abort(context: &UserContext, access: AccessKind) -> (FaultKind, Option
     (kind, Some(context.fault_address))
 }
 
-fn decode_user_fault(context: &UserContext) -> UserFault {
+fn decode_user_fault(context: &Registers) -> UserFault {
     let class = context.syndrome >> 26;
     let (kind, address) = match class {
         class::INSTRUCTION_ABORT_LOWER => decode_abort(context, AccessKind::Execute),
@@ -373,20 +293,20 @@ fn decode_user_fault(context: &UserContext) -> UserFault {
     UserFault { kind, address, instruction_pointer: context.pc, code: context.syndrome }
 }
 
-/// The current thread's saved context.
+/// The current thread's saved registers.
 ///
 /// # Safety
 ///
-/// Only while handling a trap from that thread, with no other reference alive.
-unsafe fn current_context<'context>() -> &'context mut UserContext {
-    // SAFETY: the per-CPU pointer names the running thread's context.
-    unsafe { &mut *(cpu::current_context() as *mut UserContext) }
+/// Only while handling a trap from that thread, with no mutable reference alive.
+unsafe fn current_registers<'context>() -> &'context Registers {
+    // SAFETY: the per-CPU pointer names the running thread's context, registers first.
+    unsafe { &*(cpu::current_context() as *const Registers) }
 }
 
 /// Called from the vectors for every exception from EL0, on the kernel stack.
 extern "C" fn trap_from_user() {
     // SAFETY: the borrow ends before the portable handler runs.
-    let context = unsafe { current_context() };
+    let context = unsafe { current_registers() };
     let trap = match context.kind {
         KIND_SYNCHRONOUS if context.syndrome >> 26 == class::SUPERVISOR_CALL => UserTrap::Syscall,
         KIND_SYNCHRONOUS => UserTrap::Fault(decode_user_fault(context)),
@@ -405,7 +325,7 @@ extern "C" fn trap_from_user() {
 }
 
 /// Called for exceptions taken at EL1.
-extern "C" fn trap_from_kernel(frame: &mut UserContext) {
+extern "C" fn trap_from_kernel(frame: &mut Registers) {
     if frame.kind == KIND_INTERRUPT {
         if let Some(interrupt) = super::gic::acknowledge() {
             crate::trap::kernel_interrupt(interrupt);

@@ -4,6 +4,7 @@
 
 mod boot;
 mod console;
+mod context;
 mod cpu;
 mod exception;
 mod gic;
@@ -25,7 +26,8 @@ use crate::boot::device_tree::DeviceTree;
 use crate::mm::kernel_space;
 use crate::mm::page_table::Caching;
 
-pub use exception::{UserContext, resume_user};
+pub use context::{Registers, UserContext, flush_floating_point, forget_floating_point};
+pub use exception::resume_user;
 pub use paging::{
     Paging, activate_kernel_only, activate_kernel_root, activate_user_root, current_root,
     flush_everything, flush_page, initialize_user_root,
@@ -40,6 +42,9 @@ pub const ELF_MACHINE: u16 = elf::abi::EM_AARCH64;
 
 /// Where the kernel's direct map of physical memory starts (the bottom of TTBR1's range).
 pub const DIRECT_MAP_BASE: u64 = 0xffff_0000_0000_0000;
+
+/// Where the kernel heap starts (TTBR1 root entry 510; the kernel image is in 511).
+pub const KERNEL_HEAP_BASE: u64 = 0xffff_ff00_0000_0000;
 
 /// Root-table entries of the kernel half the kernel must create before any user address
 /// space exists: none (TTBR1 is shared).
@@ -190,59 +195,18 @@ pub fn wait_for_interrupt() {
     unsafe { asm!("wfi", "msr daifclr, #2", "isb", "msr daifset, #2", options(nomem, nostack)) };
 }
 
-/// Clears the FP/SIMD registers, FPCR and FPSR, so a new program starts with none of the
-/// previous program's values (the kernel itself never touches these registers).
-pub fn reset_floating_point_state() {
-    // SAFETY: writes only the FP/SIMD registers and their control and status registers,
-    // which no kernel code uses (the kernel is built soft-float) and which belong to the
-    // program about to start.
-    unsafe {
-        asm!(
-            ".arch_extension fp",
-            ".arch_extension simd",
-            "msr fpcr, xzr",
-            "msr fpsr, xzr",
-            "movi v0.2d, #0",
-            "movi v1.2d, #0",
-            "movi v2.2d, #0",
-            "movi v3.2d, #0",
-            "movi v4.2d, #0",
-            "movi v5.2d, #0",
-            "movi v6.2d, #0",
-            "movi v7.2d, #0",
-            "movi v8.2d, #0",
-            "movi v9.2d, #0",
-            "movi v10.2d, #0",
-            "movi v11.2d, #0",
-            "movi v12.2d, #0",
-            "movi v13.2d, #0",
-            "movi v14.2d, #0",
-            "movi v15.2d, #0",
-            "movi v16.2d, #0",
-            "movi v17.2d, #0",
-            "movi v18.2d, #0",
-            "movi v19.2d, #0",
-            "movi v20.2d, #0",
-            "movi v21.2d, #0",
-            "movi v22.2d, #0",
-            "movi v23.2d, #0",
-            "movi v24.2d, #0",
-            "movi v25.2d, #0",
-            "movi v26.2d, #0",
-            "movi v27.2d, #0",
-            "movi v28.2d, #0",
-            "movi v29.2d, #0",
-            "movi v30.2d, #0",
-            "movi v31.2d, #0",
-            options(nomem, nostack),
-        );
-    }
-}
-
 /// Makes `context` the one the next exception from EL0 saves into and [`resume_user`]
-/// restores.
-pub fn set_current_context(context: &mut UserContext) {
-    cpu::set_current_context(core::ptr::from_mut(context) as u64);
+/// restores, and loads its FP/SIMD state if another thread's is live.
+///
+/// # Safety
+///
+/// `context` must point at a live context that stays put until the next switch (threads
+/// live in the kernel's arenas, which never move objects); the kernel calls
+/// [`forget_floating_point`] before freeing a context.
+pub unsafe fn set_current_context(context: *mut UserContext) {
+    cpu::set_current_context(context as u64);
+    // SAFETY: the caller's contract.
+    unsafe { context::switch_floating_point(context) };
 }
 
 /// Reads an address the kernel never maps, to test the kernel-fault path.

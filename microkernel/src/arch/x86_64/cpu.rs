@@ -247,7 +247,8 @@ pub fn initialize(syscall_entry: u64) {
 }
 
 /// Records the thread whose context the next entry from user mode saves into:
-/// `context` is the address of its saved context and `size` its size.
+/// `context` is the address of its saved context and `size` the size of its register
+/// block (what the entry stubs push).
 pub fn set_current_context(context: u64, size: u64) {
     // SAFETY: interrupts are disabled in the kernel, so neither the entry code nor an
     // interrupt reads these fields while they change.

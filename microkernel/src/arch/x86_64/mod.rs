@@ -4,6 +4,7 @@
 mod acpi;
 mod apic;
 mod boot;
+mod context;
 mod cpu;
 mod io_apic;
 mod paging;
@@ -18,12 +19,13 @@ use crate::boot::BootInfo;
 use crate::mm::kernel_space;
 use crate::mm::page_table::Caching;
 
+pub use context::{Registers, UserContext, flush_floating_point, forget_floating_point};
 pub use paging::{
     Paging, activate_kernel_only, activate_kernel_root, activate_user_root, current_root,
     flush_everything, flush_page, initialize_user_root,
 };
 pub use power::{halt_forever, power_off};
-pub use trap::{UserContext, resume_user};
+pub use trap::resume_user;
 
 /// The architecture's name, as `uname -m` spells it.
 pub const NAME: &str = "x86_64";
@@ -33,6 +35,9 @@ pub const ELF_MACHINE: u16 = elf::abi::EM_X86_64;
 
 /// Where the kernel's direct map of physical memory starts (root entry 256).
 pub const DIRECT_MAP_BASE: u64 = 0xffff_8000_0000_0000;
+
+/// Where the kernel heap starts (root entry 510; the kernel image is in 511).
+pub const KERNEL_HEAP_BASE: u64 = 0xffff_ff00_0000_0000;
 
 /// Root-table entries of the kernel half that the kernel must create before the first user
 /// address space exists.
@@ -84,6 +89,7 @@ static APIC_ID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::n
 /// A message when a required device cannot be mapped.
 pub fn initialize(boot: &BootInfo) -> Result<Platform, &'static str> {
     cpu::initialize(trap::syscall_entry_address());
+    context::initialize_floating_point();
     trap::initialize();
     disable_legacy_interrupt_controller();
 
@@ -188,18 +194,19 @@ pub fn wait_for_interrupt() {
     unsafe { core::arch::asm!("sti", "hlt", "cli", options(nomem, nostack)) };
 }
 
-/// Resets the x87 FPU, so a new program starts with none of the previous program's state.
-/// SSE is not enabled for user mode yet (CR4.OSFXSR is clear and the x86_64 targets are
-/// soft-float), so there is no SSE state to clear.
-pub fn reset_floating_point_state() {
-    // SAFETY: fninit resets only the x87 FPU state, which no kernel code uses.
-    unsafe { core::arch::asm!("fninit", options(nomem, nostack)) };
-}
-
 /// Makes `context` the one the next entry from user mode saves into and
-/// [`resume_user`] restores.
-pub fn set_current_context(context: &mut UserContext) {
-    cpu::set_current_context(core::ptr::from_mut(context) as u64, size_of::<UserContext>() as u64);
+/// [`resume_user`] restores, and loads its floating-point state if another thread's is
+/// live.
+///
+/// # Safety
+///
+/// `context` must point at a live context that stays put until the next switch (threads
+/// live in the kernel's arenas, which never move objects); the kernel calls
+/// [`forget_floating_point`] before freeing a context.
+pub unsafe fn set_current_context(context: *mut UserContext) {
+    cpu::set_current_context(context as u64, size_of::<Registers>() as u64);
+    // SAFETY: the caller's contract.
+    unsafe { context::switch_floating_point(context) };
 }
 
 /// Reads an address the kernel never maps, to test the kernel-fault path.

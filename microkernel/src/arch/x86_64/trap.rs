@@ -1,7 +1,7 @@
 //! x86_64 traps: the IDT, the entry and exit paths, and the saved user context.
 //!
 //! Entry from user mode saves registers straight into the current thread's
-//! [`UserContext`]: for an interrupt or exception the processor pushes its frame at
+//! [`super::context::UserContext`]: for an interrupt or exception the processor pushes its frame at
 //! `TSS.RSP0` (one past the context) and the stub pushes the rest below it; the `syscall`
 //! entry switches to the same place by hand and builds the same frame. Then the stub moves
 //! to the kernel stack and calls [`trap_from_user`]. Whatever thread the kernel decides to
@@ -14,15 +14,10 @@
 //! their own stack and are always fatal.
 
 use core::arch::global_asm;
-use core::fmt;
 
+use super::context::{Registers, SYSCALL_VECTOR};
 use super::cpu::{self, per_cpu_offset};
 use crate::trap::{AccessKind, FaultKind, Interrupt, UserFault, UserTrap};
-
-/// The `vector` value of a context saved by the `syscall` instruction.
-pub const SYSCALL_VECTOR: u64 = 0x100;
-/// The `vector` value of a context built for a new thread (restored with `iretq`).
-pub const NEW_CONTEXT_VECTOR: u64 = 0x101;
 
 /// First vector used for device interrupts.
 pub const TIMER_VECTOR: u8 = 0x20;
@@ -31,143 +26,12 @@ pub const SERIAL_VECTOR: u8 = 0x24;
 /// The local APIC's spurious-interrupt vector.
 pub const SPURIOUS_VECTOR: u8 = 0xff;
 
-/// A thread's saved user-mode registers, in the order the entry stubs push them.
-#[repr(C, align(16))]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct UserContext {
-    /// General register.
-    pub r15: u64,
-    /// General register.
-    pub r14: u64,
-    /// General register.
-    pub r13: u64,
-    /// General register.
-    pub r12: u64,
-    /// General register (clobbered by `syscall`).
-    pub r11: u64,
-    /// General register; syscall slot `a3`/`r4`.
-    pub r10: u64,
-    /// General register; syscall slot `a5`.
-    pub r9: u64,
-    /// General register; syscall slot `a4`/`r5`.
-    pub r8: u64,
-    /// Frame pointer.
-    pub rbp: u64,
-    /// Syscall slot `a0`/`r1`.
-    pub rdi: u64,
-    /// Syscall slot `a1`/`r2`.
-    pub rsi: u64,
-    /// Syscall slot `a2`/`r3`.
-    pub rdx: u64,
-    /// General register (clobbered by `syscall`).
-    pub rcx: u64,
-    /// General register.
-    pub rbx: u64,
-    /// Syscall number in, status `r0` out.
-    pub rax: u64,
-    /// The trap vector, [`SYSCALL_VECTOR`] or [`NEW_CONTEXT_VECTOR`].
-    pub vector: u64,
-    /// The exception's error code (0 when it has none).
-    pub error_code: u64,
-    /// Instruction pointer.
-    pub rip: u64,
-    /// Code segment selector.
-    pub cs: u64,
-    /// Flags.
-    pub rflags: u64,
-    /// Stack pointer.
-    pub rsp: u64,
-    /// Stack segment selector.
-    pub ss: u64,
-}
-
-/// RFLAGS for user mode: interrupts enabled, reserved bit 1 set.
-const USER_RFLAGS: u64 = 0x202;
-
-impl UserContext {
-    /// A context that starts at `entry` with the stack pointer at `stack_top`.
-    pub fn new(entry: u64, stack_top: u64) -> Self {
-        UserContext {
-            rip: entry,
-            rsp: stack_top,
-            cs: u64::from(cpu::USER_CODE_SELECTOR),
-            ss: u64::from(cpu::USER_DATA_SELECTOR),
-            rflags: USER_RFLAGS,
-            vector: NEW_CONTEXT_VECTOR,
-            ..UserContext::default()
-        }
-    }
-
-    /// The syscall number slot.
-    pub fn syscall_number(&self) -> usize {
-        self.rax as usize
-    }
-
-    /// The syscall argument slots `a0`..`a5`.
-    pub fn syscall_arguments(&self) -> [usize; 6] {
-        [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9].map(|value| value as usize)
-    }
-
-    /// Sets the status slot `r0` and result slots `r1`..`r5`.
-    pub fn set_syscall_return(&mut self, status: usize, results: [usize; 5]) {
-        self.rax = status as u64;
-        self.rdi = results[0] as u64;
-        self.rsi = results[1] as u64;
-        self.rdx = results[2] as u64;
-        self.r10 = results[3] as u64;
-        self.r8 = results[4] as u64;
-    }
-
-    /// The instruction pointer.
-    pub fn instruction_pointer(&self) -> u64 {
-        self.rip
-    }
-
-    /// The stack pointer.
-    pub fn stack_pointer(&self) -> u64 {
-        self.rsp
-    }
-}
-
-impl fmt::Display for UserContext {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            formatter,
-            "    rip {:#018x}  rsp {:#018x}  rflags {:#018x}\n\
-             \x20   rax {:#018x}  rbx {:#018x}  rcx {:#018x}  rdx {:#018x}\n\
-             \x20   rsi {:#018x}  rdi {:#018x}  rbp {:#018x}  r8  {:#018x}\n\
-             \x20   r9  {:#018x}  r10 {:#018x}  r11 {:#018x}  r12 {:#018x}\n\
-             \x20   r13 {:#018x}  r14 {:#018x}  r15 {:#018x}  cs {:#x} ss {:#x}",
-            self.rip,
-            self.rsp,
-            self.rflags,
-            self.rax,
-            self.rbx,
-            self.rcx,
-            self.rdx,
-            self.rsi,
-            self.rdi,
-            self.rbp,
-            self.r8,
-            self.r9,
-            self.r10,
-            self.r11,
-            self.r12,
-            self.r13,
-            self.r14,
-            self.r15,
-            self.cs,
-            self.ss,
-        )
-    }
-}
-
 /// Registers saved by an exception or interrupt taken in kernel mode.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct KernelFrame {
-    /// The same layout as [`UserContext`].
-    pub registers: UserContext,
+    /// The same layout as a user context's registers.
+    pub registers: Registers,
 }
 
 global_asm!(
@@ -401,7 +265,7 @@ fn is_privileged_instruction(bytes: &[u8]) -> bool {
     }
 }
 
-fn decode_user_fault(context: &UserContext) -> UserFault {
+fn decode_user_fault(context: &Registers) -> UserFault {
     let instruction_pointer = context.rip;
     let (kind, address) = match context.vector {
         14 => {
@@ -457,29 +321,30 @@ fn end_of_interrupt(interrupt: Interrupt) {
     }
 }
 
-/// The current thread's saved context.
+/// The current thread's saved registers.
 ///
 /// # Safety
 ///
 /// Only valid while the kernel handles a trap from that thread, with no other reference to
 /// the context alive.
-unsafe fn current_context<'context>() -> &'context mut UserContext {
+unsafe fn current_registers<'context>() -> &'context Registers {
     let address = cpu::current_context();
-    // SAFETY: the per-CPU pointer names the running thread's context (set whenever the
-    // kernel switches threads), and the caller holds no other reference to it.
-    unsafe { &mut *(address as *mut UserContext) }
+    // SAFETY: the per-CPU pointer names the running thread's context, whose registers
+    // come first (set whenever the kernel switches threads), and the caller holds no
+    // mutable reference to it.
+    unsafe { &*(address as *const Registers) }
 }
 
 /// Called by the entry stubs for every trap from user mode, on the kernel stack.
 extern "C" fn trap_from_user() {
     // SAFETY: a trap from the current thread is being handled; the reference is dropped
     // before the portable handler (which may switch threads) runs.
-    let vector = unsafe { current_context() }.vector;
+    let vector = unsafe { current_registers() }.vector;
     let trap = if vector == SYSCALL_VECTOR {
         UserTrap::Syscall
     } else if vector < 32 {
         // SAFETY: as above; the shared borrow ends before the handler runs.
-        UserTrap::Fault(decode_user_fault(unsafe { current_context() }))
+        UserTrap::Fault(decode_user_fault(unsafe { current_registers() }))
     } else {
         let interrupt = decode_interrupt(vector);
         end_of_interrupt(interrupt);
