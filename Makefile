@@ -8,6 +8,7 @@
 #   make image ARCH=.. LIMINE_DIR=..      a UEFI-bootable FAT image with Limine
 #   make run-limine ARCH=.. LIMINE_DIR=.. boot that image under OVMF / AAVMF
 #   make boot-cost [ARCH=..]    instructions from reset to the banner (-icount) and wall time
+#   make bench [ARCH=..]        IPC round-trip instructions under -icount (see docs/benchmarks.md)
 
 ARCH ?= x86_64
 ACCEL ?= tcg
@@ -32,13 +33,16 @@ endif
 # Bare-metal targets for clippy: the kernel, and the user side (libsys and programs).
 KERNEL_TARGETS = x86_64-unknown-none aarch64-unknown-none-softfloat
 USER_TARGETS = x86_64-unknown-none aarch64-unknown-none
-USER_PACKAGES = -p libsys $(patsubst %,-p %,$(shell awk -F'"' '/^name = /{print $$2; nextfile}' user/*/Cargo.toml servers/*/Cargo.toml 2>/dev/null))
+USER_PACKAGE_NAMES = libsys $(shell awk -F'"' '/^name = /{print $$2; nextfile}' user/*/Cargo.toml servers/*/Cargo.toml 2>/dev/null)
+USER_PACKAGES = $(patsubst %,-p %,$(USER_PACKAGE_NAMES))
+# Host builds (tests, clippy) leave out the bare-metal-only packages.
+HOST_EXCLUDES = $(patsubst %,--exclude %,$(USER_PACKAGE_NAMES))
 
 .PHONY: help setup build kernel run test test-host test-qemu check fmt clippy doc lint-table \
-	image run-limine boot-cost clean
+	image run-limine boot-cost bench clean
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@./tools/setup.sh
@@ -52,7 +56,7 @@ run: setup
 test: setup test-host test-qemu
 
 test-host:
-	$(CARGO) test --workspace --exclude libsys --exclude courier-test-programs --quiet
+	$(CARGO) test --workspace $(HOST_EXCLUDES) --quiet
 
 test-qemu:
 	$(HARNESS) test $(LIMINE_OPTIONS)
@@ -66,7 +70,7 @@ lint-table:
 	@./tools/check-lints.sh
 
 clippy:
-	$(CARGO) clippy --workspace --exclude libsys --exclude courier-test-programs --all-targets -- -D warnings
+	$(CARGO) clippy --workspace $(HOST_EXCLUDES) --all-targets -- -D warnings
 	@for target in $(KERNEL_TARGETS); do \
 		echo "clippy: microkernel for $$target"; \
 		$(CARGO) clippy -p microkernel --target $$target -- -D warnings || exit 1; \
@@ -94,6 +98,9 @@ image: setup
 
 run-limine: setup
 	$(HARNESS) run-limine $(RUN_OPTIONS) $(LIMINE_OPTIONS) $(if $(COMMAND_LINE),--command-line "$(COMMAND_LINE)")
+
+bench: setup
+	$(HARNESS) bench $(if $(filter command line environment,$(origin ARCH)),--arch $(ARCH))
 
 boot-cost: setup
 	$(HARNESS) boot-cost $(if $(filter command line environment,$(origin ARCH)),--arch $(ARCH))

@@ -101,6 +101,25 @@ impl Endpoint {
         Ok(answer_from(results))
     }
 
+    /// Calls with `label` and `words`, giving up after `timeout` nanoseconds in total
+    /// (queued and waiting for the answer); a server that holds the call when the time
+    /// runs out gets a cancel notice and its answer ends the call.
+    ///
+    /// # Errors
+    ///
+    /// As [`Endpoint::call`], plus `Timeout`.
+    pub fn call_timeout(
+        &self,
+        label: u32,
+        words: [u64; MESSAGE_WORDS],
+        timeout: u64,
+    ) -> Result<Answer, KernelError> {
+        let mut descriptor = MessageDescriptor::new(label);
+        descriptor.words = words;
+        descriptor.timeout = timeout;
+        self.call_with(&mut descriptor)
+    }
+
     /// Calls with the leases, handles and timeout of `descriptor`; handles in the reply
     /// are written back into it.
     ///

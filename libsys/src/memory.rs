@@ -96,13 +96,14 @@ impl Mapping {
 
     /// Reads the 64-bit word at byte `offset` (aligned); `None` outside the view.
     pub fn read_word(&self, offset: usize) -> Option<u64> {
-        (offset % 8 == 0 && offset.checked_add(8)? <= self.length)
+        (offset.is_multiple_of(8) && offset.checked_add(8)? <= self.length)
             .then(|| crate::arch::read_word_at(self.address + offset))
     }
 
     /// Writes the 64-bit word at byte `offset` (aligned); `false` outside the view.
     pub fn write_word(&self, offset: usize, value: u64) -> bool {
-        let inside = offset % 8 == 0 && offset.checked_add(8).is_some_and(|end| end <= self.length);
+        let inside =
+            offset.is_multiple_of(8) && offset.checked_add(8).is_some_and(|end| end <= self.length);
         if inside {
             crate::arch::write_word_at(self.address + offset, value);
         }

@@ -479,7 +479,7 @@ fn finish(kernel: &mut Kernel<Machine>) -> ! {
         statistics.space_switches,
     );
     log::info!(
-        "all programs finished: {} exited, {} killed by faults, {} not started; \
+        "all programs finished: {} exited, {} killed by signals, {} not started; \
          free frames {} + {} taken by the kernel heap (at start {}){}{}",
         runner.exited,
         runner.faulted,

@@ -281,7 +281,7 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
             Failure,
             &[
                 "cannot run program \"no-such-program\": no program image with that name",
-                "process 2 (hello): exited with status 42",
+                "process 1 (hello): exited with status 42",
                 "1 not started",
             ],
         ),
@@ -293,7 +293,7 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
             &[
                 "cannot run program \"corrupt-elf\": the program image is invalid:",
                 "cannot run program \"not-elf\": the program image is invalid: not a valid ELF file (bad magic number)",
-                "process 3 (hello): exited with status 42",
+                "process 1 (hello): exited with status 42",
                 "2 not started",
             ],
         ),
@@ -346,10 +346,51 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
             "all-programs-no-leak",
             &format!("courier.run={ALL_PROGRAMS}"),
             Success,
-            &["all programs finished: 4 exited, 5 killed by faults, 0 not started; free frames"],
+            &["all programs finished: 4 exited, 5 killed by signals, 0 not started; free frames"],
         )
         .rejecting(&["LEAK"]),
     ];
+    cases.push(
+        Case::new(
+            arch,
+            "deadlock-detected",
+            "courier.run=deadlock,hello",
+            Success,
+            &[
+                "every thread is blocked with no timeout and nothing can wake one: stopping 2 processes",
+                "process 1 (deadlock): killed by SIGKILL (signal 9)",
+                "process 2 (deadlock): killed by SIGKILL (signal 9)",
+                "process 3 (hello): exited with status 42",
+                "1 exited, 1 killed by signals, 0 not started",
+            ],
+        )
+        .rejecting(&["LEAK"]),
+    );
+    cases.push(
+        Case::new(
+            arch,
+            "ipc",
+            "courier.run=ipc-test",
+            Success,
+            &[
+                "ipc-test: ok ping-pong",
+                "ipc-test: ok deferred-replies",
+                "ipc-test: ok leases",
+                "ipc-test: ok shared-memory",
+                "ipc-test: ok death-notices",
+                "ipc-test: ok upcall-running",
+                "ipc-test: ok upcall-blocked-call",
+                "ipc-test: ok register-pattern",
+                "ipc-test: ok timeouts",
+                "ipc-test: ok bad-arguments",
+                "ipc-test: ok cleanup",
+                "ipc-test: 11 passed, 0 failed",
+                "process 1 (ipc-test): exited with status 0",
+                "all programs finished: 1 exited, 0 killed by signals, 0 not started",
+            ],
+        )
+        .rejecting(&["ipc-test: FAIL", "LEAK"]),
+    );
     let mut console = Case::new(
         arch,
         "console-input",

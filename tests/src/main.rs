@@ -8,14 +8,16 @@
 //! courier-harness image      [--arch A] [--limine-dir D] [--command-line TEXT]
 //! courier-harness run-limine [--arch A] [--limine-dir D] [--command-line TEXT]
 //! courier-harness boot-cost  [--arch A]...
+//! courier-harness bench      [--arch A]...
 //! ```
 //!
 //! `test` prints one line per case and `N passed, N failed, N skipped`, and exits non-zero
 //! if any case failed. Without `--limine-dir` (or `LIMINE_DIR`), the Limine cases are
-//! reported as skipped. `--arch` defaults to both architectures for `test`, `build` and
-//! `boot-cost`, and to x86_64 otherwise.
+//! reported as skipped. `--arch` defaults to both architectures for `test`, `build`,
+//! `boot-cost` and `bench`, and to x86_64 otherwise.
 
 mod arch;
+mod bench;
 mod cases;
 mod images;
 mod limine;
@@ -149,7 +151,7 @@ fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = arguments.split_first() else {
         eprintln!(
-            "usage: courier-harness build|run|test|image|run-limine|boot-cost [options] (see src/main.rs)"
+            "usage: courier-harness build|run|test|image|run-limine|boot-cost|bench [options] (see src/main.rs)"
         );
         return ExitCode::from(2);
     };
@@ -170,8 +172,9 @@ fn main() -> ExitCode {
         }),
         "run-limine" => run_limine(&options),
         "boot-cost" => boot_cost(&options),
+        "bench" => bench::run(&options.arches_or_all()),
         other => Err(format!(
-            "unknown command {other:?} (build, run, test, image, run-limine, boot-cost)"
+            "unknown command {other:?} (build, run, test, image, run-limine, boot-cost, bench)"
         )),
     };
     match result {

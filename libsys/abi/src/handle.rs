@@ -4,6 +4,11 @@
 //! low 16 bits (so 0 is never a handle) and the slot's generation in the high 16 bits (so
 //! a closed and reused slot does not answer to an old handle).
 
+/// The generation of a slot's first occupant. The kernel's generations start here and
+/// skip 0 when they wrap, so no id the kernel packs into 32 bits (reply, client, thread
+/// and watch ids as well as handles) is ever 0, and 0 can always mean "none".
+pub const FIRST_GENERATION: u16 = 1;
+
 /// A handle value.
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,7 +39,7 @@ impl Handle {
     /// The handle a child process finds its `position`th spawned handle at (1-based):
     /// spawned handles fill the first slots of a new table.
     pub const fn initial(position: u16) -> Handle {
-        Handle::new(position - 1, 0)
+        Handle::new(position - 1, FIRST_GENERATION)
     }
 }
 
@@ -132,7 +137,7 @@ mod tests {
         assert_eq!(handle.index(), Some(65534));
         assert_eq!(handle.generation(), 7);
         assert_eq!(Handle::NONE.index(), None);
-        assert_eq!(Handle::initial(1), Handle::new(0, 0));
+        assert_eq!(Handle::initial(1), Handle::new(0, FIRST_GENERATION));
     }
 
     #[test]

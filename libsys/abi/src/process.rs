@@ -68,10 +68,20 @@ pub struct UpcallInfo {
     pub words: [u64; UPCALL_WORDS],
     /// The client id of the process that posted.
     pub sender: u32,
-    /// Why the thread was not running: 0 running, 1 its call was cancelled (the call's
-    /// result is in the saved context), 2 its wait was interrupted.
+    /// Why the thread was not running: [`UPCALL_RUNNING`], [`UPCALL_INTERRUPTED_CALL`] or
+    /// [`UPCALL_INTERRUPTED_WAIT`].
     pub interrupted: u32,
 }
+
+/// [`UpcallInfo::interrupted`]: the thread was running or ready.
+pub const UPCALL_RUNNING: u32 = 0;
+/// [`UpcallInfo::interrupted`]: the thread was in a call; the server was sent a cancel
+/// notice and its answer (or `Interrupted`, if no server had taken the call) is the
+/// call's result in the saved context.
+pub const UPCALL_INTERRUPTED_CALL: u32 = 1;
+/// [`UpcallInfo::interrupted`]: the thread was receiving, waiting for a notification or
+/// sleeping; that call returns `Interrupted` in the saved context.
+pub const UPCALL_INTERRUPTED_WAIT: u32 = 2;
 
 /// Lowest thread priority.
 pub const PRIORITY_LOWEST: u8 = 0;

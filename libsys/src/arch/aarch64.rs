@@ -53,8 +53,8 @@ pub fn read_counter() -> u64 {
     // SAFETY: reading CNTVCT_EL0 at EL0 is allowed (the kernel sets CNTKCTL_EL1.EL0VCTEN)
     // and has no side effect; the isb keeps it in program order.
     unsafe {
-        core::arch::asm!("isb", "mrs {value}, cntvct_el0", value = out(reg) value, options(nomem, nostack))
-    };
+        core::arch::asm!("isb", "mrs {value}, cntvct_el0", value = out(reg) value, options(nomem, nostack));
+    }
     value
 }
 
@@ -63,8 +63,8 @@ pub fn counter_frequency() -> u64 {
     let value: u64;
     // SAFETY: reading CNTFRQ_EL0 at EL0 has no side effect.
     unsafe {
-        core::arch::asm!("mrs {value}, cntfrq_el0", value = out(reg) value, options(nomem, nostack))
-    };
+        core::arch::asm!("mrs {value}, cntfrq_el0", value = out(reg) value, options(nomem, nostack));
+    }
     value
 }
 

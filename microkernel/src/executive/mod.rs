@@ -290,11 +290,12 @@ impl<P: Platform> Kernel<P> {
         self.processes.contains(ProcessId::<P>::from_u32(process))
     }
 
-    /// Ends every process (the kernel is shutting down).
+    /// Ends every process as if killed by SIGKILL, queueing an exit event for each (the
+    /// kernel is shutting down, or found every thread blocked for good).
     pub fn destroy_all(&mut self) {
         let processes: Vec<_> = self.processes.ids().collect();
         for process in processes {
-            self.destroy_process(process, ExitStatus::Killed(9), false);
+            self.destroy_process(process, ExitStatus::Killed(9), true);
         }
     }
 

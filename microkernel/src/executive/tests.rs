@@ -785,3 +785,28 @@ proptest! {
         prop_assert_eq!(world.kernel.platform.spaces_live, 0);
     }
 }
+
+#[test]
+fn destroying_a_server_holding_a_call_and_its_blocked_caller_frees_everything() {
+    let mut world = world(1);
+    let (client, client_thread, send) = world.clients[0];
+    let receive = [u64::from(world.endpoint.0), 0, NO_TIMEOUT];
+    syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &receive);
+    syscall(&mut world.kernel, client_thread, Syscall::Call, &[u64::from(send.0), 1]);
+    // The server keeps the call and receives again: nothing can run any more.
+    syscall(&mut world.kernel, world.server_thread, Syscall::Receive, &receive);
+    assert_eq!(world.kernel.select_next(), None);
+    // The caller goes first (the server then gets a cancel notice it never reads).
+    world.kernel.destroy_process(client, ExitStatus::Killed(9), true);
+    world.kernel.destroy_all();
+    assert_eq!(world.kernel.select_next(), None);
+    assert_eq!(
+        (
+            world.kernel.process_count(),
+            world.kernel.thread_count(),
+            world.kernel.endpoint_count(),
+            world.kernel.reply_count()
+        ),
+        (0, 0, 0, 0)
+    );
+}

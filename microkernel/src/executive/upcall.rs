@@ -10,7 +10,10 @@
 //! exactly, after checking it cannot raise privilege.
 
 use courier_abi::KernelError;
-use courier_abi::process::{ExitStatus, UPCALL_WORDS, UpcallInfo};
+use courier_abi::process::{
+    ExitStatus, UPCALL_INTERRUPTED_CALL, UPCALL_INTERRUPTED_WAIT, UPCALL_RUNNING, UPCALL_WORDS,
+    UpcallInfo,
+};
 
 use super::Kernel;
 use super::platform::{MAX_SAVED_CONTEXT, Platform, ThreadContext};
@@ -18,10 +21,6 @@ use super::thread::{ThreadId, ThreadState};
 
 /// Bytes of an [`UpcallInfo`] in a frame.
 const INFO_SIZE: usize = size_of::<UpcallInfo>();
-/// `UpcallInfo::interrupted`: the thread's call was cancelled.
-const INTERRUPTED_CALL: u32 = 1;
-/// `UpcallInfo::interrupted`: the thread's wait was interrupted.
-const INTERRUPTED_WAIT: u32 = 2;
 
 fn info_bytes(info: &UpcallInfo) -> [u8; INFO_SIZE] {
     let mut bytes = [0u8; INFO_SIZE];
@@ -46,9 +45,11 @@ impl<P: Platform> Kernel<P> {
             return Err(KernelError::InvalidArgument);
         }
         let interrupted = match self.threads.get(thread).map(|entry| entry.state) {
-            Some(ThreadState::AwaitingReply(_) | ThreadState::Sending(_)) => INTERRUPTED_CALL,
-            Some(ThreadState::Ready) | None => 0,
-            Some(_) => INTERRUPTED_WAIT,
+            Some(ThreadState::AwaitingReply(_) | ThreadState::Sending(_)) => {
+                UPCALL_INTERRUPTED_CALL
+            }
+            Some(ThreadState::Ready) | None => UPCALL_RUNNING,
+            Some(_) => UPCALL_INTERRUPTED_WAIT,
         };
         let entry = self.threads.get_mut(thread).ok_or(KernelError::NoSuchProcess)?;
         entry

@@ -4,12 +4,15 @@
 //! reallocated), so the kernel can keep the address of a thread's saved registers in the
 //! per-CPU data. A slot freed and reused gets the next generation; an [`Id`] from before
 //! no longer resolves. Ids pack into 32 bits (16-bit index, 16-bit generation) where they
-//! cross into user space.
+//! cross into user space; generations start at 1 and skip 0, so a packed id is never 0
+//! and 0 can stand for "none" (as in `ReplyReceive` with no reply to send).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
+
+use courier_abi::handle::FIRST_GENERATION;
 
 use super::Exhausted;
 use super::memory::try_box_array;
@@ -149,7 +152,10 @@ impl<T> Arena<T> {
         let last = (first + CHUNK_SLOTS).min(self.limit);
         let chunk: Box<Chunk<T>> = try_box_array(|offset| {
             let next = first + offset + 1;
-            Slot::Vacant { generation: 0, next_free: (next < last).then_some(next as u16) }
+            Slot::Vacant {
+                generation: FIRST_GENERATION,
+                next_free: (next < last).then_some(next as u16),
+            }
         })?;
         self.chunks.push(chunk);
         // Slots past the limit are never linked into the free list.
@@ -208,7 +214,11 @@ impl<T> Arena<T> {
             Slot::Occupied { generation, .. } if *generation == id.generation => {}
             _ => return None,
         }
-        let next_generation = id.generation.wrapping_add(1);
+        // Generation 0 is never used, so no packed id is 0 (0 means "none" in the ABI).
+        let next_generation = match id.generation.wrapping_add(1) {
+            0 => FIRST_GENERATION,
+            generation => generation,
+        };
         let old =
             core::mem::replace(slot, Slot::Vacant { generation: next_generation, next_free: free });
         self.free = Some(id.index);
@@ -290,6 +300,22 @@ mod tests {
     }
 
     #[test]
+    fn packed_ids_are_never_zero_even_after_the_generation_wraps() {
+        let mut arena = Arena::new(4);
+        let first = arena.insert(0u8).unwrap();
+        assert_eq!(first.index(), 0);
+        assert_ne!(first.to_u32(), 0);
+        let mut id = first;
+        for _ in 0..(1 << 16) + 3 {
+            arena.remove(id).unwrap();
+            id = arena.insert(0).unwrap();
+            assert_eq!(id.index(), 0);
+            assert_ne!(id.to_u32(), 0);
+            assert_ne!(id.generation(), 0);
+        }
+    }
+
+    #[test]
     fn limit_is_enforced_and_objects_do_not_move() {
         let mut arena = Arena::new(70);
         let first = arena.insert(0u64).unwrap();
@@ -326,6 +352,7 @@ mod tests {
                 if insert {
                     match arena.insert(value) {
                         Ok(id) => {
+                            prop_assert_ne!(id.to_u32(), 0);
                             prop_assert!(!model.contains_key(&id.to_u32()));
                             model.insert(id.to_u32(), value);
                             known.push(id);

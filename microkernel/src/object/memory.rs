@@ -77,8 +77,7 @@ mod tests {
 
     #[test]
     fn builds_arrays_in_place() {
-        let boxed: Box<[alloc::string::String; 40]> =
-            try_box_array(|index| alloc::format!("{index}")).unwrap();
+        let boxed: Box<[String; 40]> = try_box_array(|index| alloc::format!("{index}")).unwrap();
         assert_eq!(boxed[39], "39");
         let empty: Box<[(); 3]> = try_box_array(|_| ()).unwrap();
         assert_eq!(empty.len(), 3);
