@@ -215,22 +215,43 @@ pub fn boot(result: Result<BootInfo, BootError>, entry_counter: u64) -> ! {
     }
 }
 
-/// Handles a trap from the current user thread, then picks the thread to resume.
+/// Handles a trap from the current user thread, then picks the thread to resume (in the
+/// same critical section when one is ready, which is the IPC round trip's path).
 pub fn user_trap(trap: UserTrap) {
-    {
-        let mut guard = KERNEL.lock();
-        let Some(kernel) = guard.as_mut() else {
-            drop(guard);
-            fatal(format_args!("a trap from user mode before the kernel exists"));
-        };
-        kernel.count_entry(matches!(trap, UserTrap::Interrupt(_)));
-        match trap {
-            UserTrap::Syscall => kernel.system_call(),
-            UserTrap::Fault(fault) => user_fault(kernel, &fault),
-            UserTrap::Interrupt(interrupt) => device_interrupt(kernel, interrupt),
-        }
+    let mut guard = KERNEL.lock();
+    let Some(kernel) = guard.as_mut() else {
+        drop(guard);
+        fatal(format_args!("a trap from user mode before the kernel exists"));
+    };
+    kernel.count_entry(matches!(trap, UserTrap::Interrupt(_)));
+    match trap {
+        UserTrap::Syscall => kernel.system_call(),
+        UserTrap::Fault(fault) => user_fault(kernel, &fault),
+        UserTrap::Interrupt(interrupt) => device_interrupt(kernel, interrupt),
     }
-    schedule();
+    if !resume_ready_thread(kernel) {
+        drop(guard);
+        schedule();
+    }
+}
+
+/// Handles process exits (and so the boot runner) if any happened, then makes the thread
+/// to run current; `false` when no thread is ready.
+fn resume_ready_thread(kernel: &mut Kernel<Machine>) -> bool {
+    if kernel.has_exits() {
+        report_exits(kernel);
+        run_programs(kernel);
+    }
+    match kernel.select_next() {
+        Some(context) => {
+            // SAFETY: `select_next` returns the context of a live thread, inside the
+            // kernel's thread arena (objects there never move); the portable kernel calls
+            // `forget_floating_point` before that thread is freed.
+            unsafe { arch::set_current_context(context) };
+            true
+        }
+        None => false,
+    }
 }
 
 /// Handles an interrupt that arrived while the kernel was idle.
@@ -320,11 +341,7 @@ pub fn schedule() {
         };
         report_exits(kernel);
         run_programs(kernel);
-        if let Some(context) = kernel.select_next() {
-            // SAFETY: `next` returns the context of a live thread, inside the kernel's
-            // thread arena (objects there never move); the portable kernel calls
-            // `forget_floating_point` before that thread is freed.
-            unsafe { arch::set_current_context(context) };
+        if resume_ready_thread(kernel) {
             return;
         }
         if kernel.next_deadline().is_none() && kernel.process_count() > 0 {

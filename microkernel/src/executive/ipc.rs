@@ -136,8 +136,6 @@ pub struct Reply<P: Platform> {
     pub endpoint: EndpointId<P>,
     /// The badge of the caller's handle.
     pub badge: u64,
-    /// The caller's leases.
-    pub leases: heapless::Vec<Lease, MAX_LEASES>,
     /// The caller's `CallWith` descriptor, or 0.
     pub descriptor: u64,
     /// Where it stands.
@@ -357,18 +355,24 @@ impl<P: Platform> Kernel<P> {
             server,
             endpoint,
             badge,
-            leases: core::mem::take(&mut message.leases),
             descriptor: message.descriptor,
             state: ReplyState::Pending,
             links: Links::default(),
         };
-        let lease_infos: heapless::Vec<LeaseInfo, MAX_LEASES> = reply
+        let lease_infos: heapless::Vec<LeaseInfo, MAX_LEASES> = message
             .leases
             .iter()
             .map(|lease| LeaseInfo { length: lease.length, rights: lease.rights, reserved: 0 })
             .collect();
         let Ok(reply_id) = self.replies.insert(reply) else {
+            // Neither side can go on: whichever of the two is blocked (the queued sender or
+            // the waiting receiver) gets the error too, the current one returns it.
             self.drop_message(message);
+            for blocked in [caller, receiver] {
+                if self.current != Some(blocked) {
+                    self.finish_blocked(blocked, Err(KernelError::OutOfMemory));
+                }
+            }
             return Err(KernelError::OutOfMemory);
         };
         let mut descriptor = ReceiveDescriptor {
@@ -400,6 +404,7 @@ impl<P: Platform> Kernel<P> {
         if let Some(thread) = self.threads.get_mut(caller) {
             thread.state = ThreadState::AwaitingReply(reply_id);
             thread.outgoing = None;
+            thread.leases = core::mem::take(&mut message.leases);
         }
         self.block_current(caller);
         self.wake_direct(receiver);
@@ -644,6 +649,7 @@ impl<P: Platform> Kernel<P> {
         self.disarm_timeout(caller);
         if let Some(thread) = self.threads.get_mut(caller) {
             thread.state = ThreadState::Ready;
+            thread.leases.clear();
         }
         Ok(Some(caller))
     }
@@ -686,7 +692,10 @@ impl<P: Platform> Kernel<P> {
         if entry.state == ReplyState::CallerGone {
             return Err(KernelError::NoSuchReply);
         }
-        let lease = *entry
+        let lease = *self
+            .threads
+            .get(entry.caller)
+            .ok_or(KernelError::NoSuchReply)?
             .leases
             .get(usize::try_from(index).map_err(|_| KernelError::LeaseViolation)?)
             .ok_or(KernelError::LeaseViolation)?;

@@ -11,6 +11,7 @@
 //! asks [`Kernel::select_next`] which thread to resume. A thread that blocks stays in its
 //! object's queue; nothing in the kernel ever waits.
 
+mod fastpath;
 pub mod ipc;
 pub mod memory;
 pub mod platform;
@@ -138,10 +139,13 @@ pub struct Kernel<P: Platform> {
     pub(crate) timeouts: BinaryHeap<Reverse<(u64, u32)>>,
     pub(crate) current: Option<ThreadId<P>>,
     pub(crate) active_space: Option<ProcessId<P>>,
-    pub(crate) exits: heapless::Deque<ExitEvent, 64>,
+    pub(crate) exits: heapless::Vec<ExitEvent, 64>,
     pub(crate) exits_dropped: u64,
     /// The last process serial number given out.
     pub(crate) next_serial: u32,
+    /// Whether the IPC fast paths are used (off only to test them against the general
+    /// code).
+    pub(crate) fast_paths: bool,
     /// Counters.
     pub statistics: Statistics,
 }
@@ -162,9 +166,10 @@ impl<P: Platform> Kernel<P> {
             timeouts: BinaryHeap::new(),
             current: None,
             active_space: None,
-            exits: heapless::Deque::new(),
+            exits: heapless::Vec::new(),
             exits_dropped: 0,
             next_serial: 0,
+            fast_paths: true,
             statistics: Statistics::default(),
         }
     }
@@ -194,9 +199,14 @@ impl<P: Platform> Kernel<P> {
         self.replies.len()
     }
 
+    /// Whether a process-exit event is waiting.
+    pub fn has_exits(&self) -> bool {
+        !self.exits.is_empty()
+    }
+
     /// The next process-exit event.
     pub fn take_exit(&mut self) -> Option<ExitEvent> {
-        self.exits.pop_front()
+        (!self.exits.is_empty()).then(|| self.exits.remove(0))
     }
 
     /// The thread running (or about to run).
@@ -535,6 +545,7 @@ impl<P: Platform> Kernel<P> {
     pub(crate) fn finish_blocked(&mut self, thread: ThreadId<P>, result: Result<u64, KernelError>) {
         self.disarm_timeout(thread);
         let Some(entry) = self.threads.get_mut(thread) else { return };
+        entry.leases.clear();
         match result {
             Ok(value) => entry.context.set_syscall_result(0, [value, 0, 0, 0, 0, 0, 0]),
             Err(error) => entry.context.set_syscall_result(error.code(), [0; 7]),
@@ -570,6 +581,9 @@ impl<P: Platform> Kernel<P> {
 
     /// Wakes threads whose deadline passed.
     fn expire_timeouts(&mut self) {
+        if self.timeouts.is_empty() {
+            return;
+        }
         let now = self.platform.now();
         while let Some(&Reverse((deadline, raw))) = self.timeouts.peek() {
             if deadline > now {
@@ -649,11 +663,15 @@ impl<P: Platform> Kernel<P> {
     /// as needed; returns a pointer to its saved context, or `None` when nothing is ready
     /// (the machine idles and asks again after the next interrupt).
     pub fn select_next(&mut self) -> Option<*mut P::Context> {
-        self.expire_timeouts();
+        if !self.timeouts.is_empty() {
+            self.expire_timeouts();
+        }
         loop {
-            if let Some(current) = self.current {
+            if let Some(current) = self.current
+                && let Some(ready) = self.run_queues.highest()
+            {
                 let priority = self.threads.get(current).map_or(0, |entry| entry.priority);
-                if self.run_queues.highest().is_some_and(|ready| ready > priority) {
+                if ready > priority {
                     self.current = None;
                     self.run_queues.push(&mut self.threads, current, priority);
                 }
@@ -669,12 +687,17 @@ impl<P: Platform> Kernel<P> {
                 }
             }
             let current = self.current?;
-            let process = self.threads.get(current)?.process;
+            let entry = self.threads.get_mut(current)?;
+            let (process, upcall_pending) = (entry.process, !entry.upcalls.is_empty());
+            let context = core::ptr::from_mut(&mut entry.context);
             if self.active_space != Some(process) {
                 let space = self.processes.get(process)?.space.as_ref()?;
                 self.platform.activate_space(space);
                 self.active_space = Some(process);
                 self.statistics.space_switches += 1;
+            }
+            if !upcall_pending {
+                return Some(context);
             }
             self.deliver_upcall(current);
             // Delivering may end the process (its stack was unusable): pick again then.

@@ -260,7 +260,11 @@ impl<P: Platform> Kernel<P> {
         let Some(entry) = self.threads.get(thread) else {
             return;
         };
-        let (state, priority) = (entry.state, entry.priority);
+        let (state, priority, process) = (entry.state, entry.priority, entry.process);
+        let system_calls = entry.system_calls;
+        if let Some(owner) = self.processes.get_mut(process) {
+            owner.system_calls += system_calls;
+        }
         match state {
             ThreadState::Ready => {
                 self.run_queues.remove(&mut self.threads, thread, priority);
@@ -305,11 +309,11 @@ impl<P: Platform> Kernel<P> {
         let threads = core::mem::take(&mut entry.threads);
         let owned_watches = core::mem::take(&mut entry.watches);
         let watched_by = core::mem::take(&mut entry.watched_by);
-        let (name, serial, system_calls, interrupts) =
-            (entry.name, entry.serial, entry.system_calls, entry.interrupts);
+        let (name, serial, interrupts) = (entry.name, entry.serial, entry.interrupts);
         for thread in threads {
             self.destroy_thread(thread);
         }
+        let system_calls = self.processes.get(process).map_or(0, |entry| entry.system_calls);
         // Calls this process was serving: their callers learn the server is gone.
         let served: Vec<_> = self
             .replies
@@ -355,7 +359,7 @@ impl<P: Platform> Kernel<P> {
                 system_calls,
                 interrupts,
             };
-            if self.exits.push_back(event).is_err() {
+            if self.exits.push(event).is_err() {
                 self.exits_dropped += 1;
             }
         }

@@ -58,14 +58,13 @@ impl<P: Platform> Kernel<P> {
     /// Handles the system call in the current thread's registers.
     pub fn system_call(&mut self) {
         let Some(thread) = self.current else { return };
-        let Some((number, arguments, process)) = self.threads.get(thread).map(|entry| {
-            (entry.context.syscall_number(), entry.context.syscall_arguments(), entry.process)
-        }) else {
-            return;
-        };
+        let Some(entry) = self.threads.get_mut(thread) else { return };
+        entry.system_calls += 1;
+        let (number, arguments, process) =
+            (entry.context.syscall_number(), entry.context.syscall_arguments(), entry.process);
         self.statistics.system_calls += 1;
-        if let Some(entry) = self.processes.get_mut(process) {
-            entry.system_calls += 1;
+        if self.try_fast_path(thread, process, number, &arguments) {
+            return;
         }
         let result = Syscall::try_from(number)
             .and_then(|call| self.dispatch(thread, process, call, arguments));

@@ -810,3 +810,182 @@ fn destroying_a_server_holding_a_call_and_its_blocked_caller_frees_everything() 
         (0, 0, 0, 0)
     );
 }
+
+/// One step of a random IPC program for the fast-path comparison.
+#[derive(Clone, Copy, Debug)]
+enum IpcStep {
+    /// A client calls the server.
+    Call { client: usize, label: u32, word: u64 },
+    /// The server answers its oldest held call (or none) and receives.
+    ReplyReceive { answer: bool, label: u32 },
+    /// The server receives, with or without a timeout.
+    Receive { timeout: bool },
+    /// The server answers its oldest held call.
+    Reply,
+    /// The server signals the notification bound to its endpoint.
+    Signal,
+    /// A thread lowers its priority.
+    Lower { thread: usize, priority: u8 },
+    /// Time passes by a tick.
+    Tick,
+}
+
+fn ipc_step() -> impl Strategy<Value = IpcStep> {
+    prop_oneof![
+        4 => (0usize..3, 1u32..5, any::<u64>()).prop_map(|(client, label, word)| IpcStep::Call { client, label, word }),
+        4 => (any::<bool>(), 1u32..5).prop_map(|(answer, label)| IpcStep::ReplyReceive { answer, label }),
+        1 => any::<bool>().prop_map(|timeout| IpcStep::Receive { timeout }),
+        1 => Just(IpcStep::Reply),
+        1 => Just(IpcStep::Signal),
+        1 => (0usize..4, 8u8..=16).prop_map(|(thread, priority)| IpcStep::Lower { thread, priority }),
+        1 => Just(IpcStep::Tick),
+    ]
+}
+
+/// A server with an endpoint bound to a notification, and three clients; the fast paths
+/// on or off.
+struct IpcWorld {
+    world: World,
+    notification: Handle,
+    threads: [ThreadId<FakePlatform>; 4],
+    /// Calls the server holds (reply ids), oldest first.
+    held: Vec<u32>,
+}
+
+fn ipc_world(fast_paths: bool) -> IpcWorld {
+    let mut world = world(3);
+    world.kernel.fast_paths = fast_paths;
+    let server = world.server_thread;
+    let notification =
+        Handle(ok(syscall(&mut world.kernel, server, Syscall::NotificationCreate, &[]))[0] as u32);
+    ok(syscall(
+        &mut world.kernel,
+        server,
+        Syscall::EndpointBindNotification,
+        &[u64::from(world.endpoint.0), u64::from(notification.0)],
+    ));
+    let threads = [server, world.clients[0].1, world.clients[1].1, world.clients[2].1];
+    IpcWorld { world, notification, threads, held: Vec::new() }
+}
+
+impl IpcWorld {
+    fn ready(&self, thread: ThreadId<FakePlatform>) -> bool {
+        self.world
+            .kernel
+            .threads
+            .get(thread)
+            .is_some_and(|entry| entry.state == super::thread::ThreadState::Ready)
+    }
+
+    /// Runs `step`; then records a call the server received.
+    fn run(&mut self, step: IpcStep) {
+        let server = self.threads[0];
+        let endpoint = u64::from(self.world.endpoint.0);
+        let server_ready = self.ready(server);
+        match step {
+            IpcStep::Call { client, label, word } => {
+                let (_, thread, send) = self.world.clients[client];
+                if self.ready(thread) {
+                    let arguments = [u64::from(send.0), label.into(), word, 1, 2, 3];
+                    syscall(&mut self.world.kernel, thread, Syscall::Call, &arguments);
+                }
+            }
+            IpcStep::ReplyReceive { answer, label } if server_ready => {
+                let reply = if answer && !self.held.is_empty() { self.held.remove(0) } else { 0 };
+                let arguments = [reply.into(), label.into(), 9, 8, 7, 6, endpoint, 0];
+                syscall(&mut self.world.kernel, server, Syscall::ReplyReceive, &arguments);
+            }
+            IpcStep::Receive { timeout } if server_ready => {
+                let timeout = if timeout { 2_000_000 } else { NO_TIMEOUT };
+                syscall(&mut self.world.kernel, server, Syscall::Receive, &[endpoint, 0, timeout]);
+            }
+            IpcStep::Reply if server_ready && !self.held.is_empty() => {
+                let reply = self.held.remove(0);
+                let arguments = [reply.into(), 5, 1, 1, 1, 1];
+                syscall(&mut self.world.kernel, server, Syscall::Reply, &arguments);
+            }
+            IpcStep::Signal if server_ready => {
+                let arguments = [u64::from(self.notification.0), 4];
+                syscall(&mut self.world.kernel, server, Syscall::NotificationSignal, &arguments);
+            }
+            IpcStep::Lower { thread, priority } if self.ready(self.threads[thread]) => {
+                let thread = self.threads[thread];
+                let arguments = [0, priority.into()];
+                syscall(&mut self.world.kernel, thread, Syscall::ThreadSetPriority, &arguments);
+            }
+            IpcStep::Tick => {
+                self.world.kernel.platform.time += 1_000_000;
+                self.world.kernel.timer_tick();
+            }
+            _ => {}
+        }
+        self.world.kernel.select_next();
+        // A message or cancel the server just got is a call it now holds.
+        let (status, results) = result(&self.world.kernel, server);
+        if status == 0
+            && self.ready(server)
+            && let Some(received) = Received::from_slots(results)
+            && matches!(received.kind, ReceivedKind::Message | ReceivedKind::Cancel)
+            && !self.held.contains(&received.reply)
+        {
+            self.held.push(received.reply);
+        }
+    }
+
+    /// Everything a program could observe, plus the scheduler's choices.
+    fn observable(&self) -> Vec<String> {
+        let kernel = &self.world.kernel;
+        let mut view: Vec<String> = self
+            .threads
+            .iter()
+            .map(|&thread| match kernel.threads.get(thread) {
+                Some(entry) => format!(
+                    "{:?} {:?} {} {:?}",
+                    entry.context, entry.state, entry.priority, entry.deadline
+                ),
+                None => "gone".into(),
+            })
+            .collect();
+        view.push(format!(
+            "current {:?} replies {} switches {} held {:?}",
+            kernel.current,
+            kernel.reply_count(),
+            kernel.statistics.thread_switches,
+            self.held
+        ));
+        view
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The IPC fast paths change nothing a program or the scheduler can see: random IPC
+    /// programs end every step in the same state with them on and off.
+    #[test]
+    fn fast_paths_match_the_general_code(steps in proptest::collection::vec(ipc_step(), 1..150)) {
+        let mut fast = ipc_world(true);
+        let mut general = ipc_world(false);
+        for (index, step) in steps.iter().enumerate() {
+            fast.run(*step);
+            general.run(*step);
+            prop_assert_eq!(fast.observable(), general.observable(), "after step {} ({:?})", index, step);
+        }
+    }
+}
+
+#[test]
+fn fast_paths_are_taken_in_a_server_loop() {
+    let mut world = ipc_world(true);
+    let server = world.threads[0];
+    world.run(IpcStep::ReplyReceive { answer: false, label: 0 });
+    for round in 0..5u64 {
+        world.run(IpcStep::Call { client: 0, label: 1, word: round });
+        assert_eq!(world.world.kernel.current, Some(server), "the call switched to the server");
+        world.run(IpcStep::ReplyReceive { answer: true, label: 2 });
+        assert_eq!(world.world.kernel.current, Some(world.threads[1]), "the answer switched back");
+        let (status, results) = result(&world.world.kernel, world.threads[1]);
+        assert_eq!((status, results[0], results[1]), (0, 2, 9));
+    }
+    assert_eq!(world.world.kernel.reply_count(), 0);
+}

@@ -1,5 +1,6 @@
 //! Threads: saved registers, scheduling state and what a blocked thread waits for.
 
+use courier_abi::ipc::{Lease, MAX_LEASES};
 use courier_abi::process::{MAX_PENDING_UPCALLS, UpcallInfo};
 
 use super::ipc::{EndpointId, Message, NotificationId, ReplyId};
@@ -83,7 +84,12 @@ pub struct Thread<P: Platform> {
     /// Where to write receive details (`Receiving`): a `ReceiveDescriptor` address or 0.
     pub receive_descriptor: u64,
     /// Upcalls posted and not delivered yet.
-    pub upcalls: heapless::Deque<UpcallInfo, MAX_PENDING_UPCALLS>,
+    pub upcalls: heapless::Vec<UpcallInfo, MAX_PENDING_UPCALLS>,
+    /// System calls it made (added to its process's count when it ends).
+    pub system_calls: u64,
+    /// The leases of the call this thread is waiting on (kept here rather than in the
+    /// reply, which stays small: the caller lives as long as its call can be served).
+    pub leases: heapless::Vec<Lease, MAX_LEASES>,
 }
 
 impl<P: Platform> Linked for Thread<P> {
@@ -105,7 +111,9 @@ impl<P: Platform> Thread<P> {
             deadline: None,
             outgoing: None,
             receive_descriptor: 0,
-            upcalls: heapless::Deque::new(),
+            upcalls: heapless::Vec::new(),
+            system_calls: 0,
+            leases: heapless::Vec::new(),
         }
     }
 }

@@ -54,7 +54,7 @@ impl<P: Platform> Kernel<P> {
         let entry = self.threads.get_mut(thread).ok_or(KernelError::NoSuchProcess)?;
         entry
             .upcalls
-            .push_back(UpcallInfo { words, sender, interrupted })
+            .push(UpcallInfo { words, sender, interrupted })
             .map_err(|_| KernelError::WouldBlock)?;
         self.interrupt(thread);
         Ok(())
@@ -116,7 +116,11 @@ impl<P: Platform> Kernel<P> {
         let process = entry.process;
         let upcall_entry = self.processes.get(process).map_or(0, |entry| entry.upcall_entry);
         let Some(entry) = self.threads.get_mut(thread) else { return };
-        let Some(info) = entry.upcalls.pop_front() else { return };
+        if entry.upcalls.is_empty() {
+            return;
+        }
+        // Oldest first; at most MAX_PENDING_UPCALLS are queued, so shifting is cheap.
+        let info = entry.upcalls.remove(0);
         if upcall_entry == 0 {
             entry.upcalls.clear();
             return;

@@ -91,6 +91,15 @@ impl<T> fmt::Display for Id<T> {
     }
 }
 
+/// The generation after `generation`. Generation 0 is never used, so no packed id is 0
+/// (0 means "none" in the ABI).
+const fn next_generation(generation: u16) -> u16 {
+    match generation.wrapping_add(1) {
+        0 => FIRST_GENERATION,
+        next => next,
+    }
+}
+
 enum Slot<T> {
     Vacant { generation: u16, next_free: Option<u16> },
     Occupied { generation: u16, value: T },
@@ -205,6 +214,22 @@ impl<T> Arena<T> {
         self.get(id).is_some()
     }
 
+    /// Removes the object `id` names and drops it in place (cheaper than
+    /// [`Arena::remove`] for a caller that does not need the value); `false` if `id` named
+    /// nothing.
+    pub fn discard(&mut self, id: Id<T>) -> bool {
+        let free = self.free;
+        let Some(slot) = self.slot_mut(id.index) else { return false };
+        match slot {
+            Slot::Occupied { generation, .. } if *generation == id.generation => {}
+            _ => return false,
+        }
+        *slot = Slot::Vacant { generation: next_generation(id.generation), next_free: free };
+        self.free = Some(id.index);
+        self.length -= 1;
+        true
+    }
+
     /// Removes the object `id` names and returns it; the slot's next occupant gets a new
     /// generation.
     pub fn remove(&mut self, id: Id<T>) -> Option<T> {
@@ -214,13 +239,10 @@ impl<T> Arena<T> {
             Slot::Occupied { generation, .. } if *generation == id.generation => {}
             _ => return None,
         }
-        // Generation 0 is never used, so no packed id is 0 (0 means "none" in the ABI).
-        let next_generation = match id.generation.wrapping_add(1) {
-            0 => FIRST_GENERATION,
-            generation => generation,
-        };
-        let old =
-            core::mem::replace(slot, Slot::Vacant { generation: next_generation, next_free: free });
+        let old = core::mem::replace(
+            slot,
+            Slot::Vacant { generation: next_generation(id.generation), next_free: free },
+        );
         self.free = Some(id.index);
         self.length -= 1;
         match old {
