@@ -16,11 +16,13 @@ use crate::arch;
 pub use courier_abi::ipc::{MESSAGE_WORDS, ReceivedKind};
 
 /// Issues `call` with `arguments` and returns the results on success.
+#[inline]
 pub(crate) fn invoke(call: Syscall, arguments: [usize; 8]) -> Result<[usize; 7], KernelError> {
     arch::syscall(call.number(), arguments).into_result()
 }
 
 /// Arguments from the first few values, the rest zero.
+#[inline]
 pub(crate) fn arguments(values: &[usize]) -> [usize; 8] {
     let mut all = [0usize; 8];
     all[..values.len()].copy_from_slice(values);
@@ -44,6 +46,7 @@ pub struct Answer {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Endpoint(pub Handle);
 
+#[inline]
 fn answer_from(results: [usize; 7]) -> Answer {
     Answer {
         label: results[0] as u32,
@@ -51,6 +54,7 @@ fn answer_from(results: [usize; 7]) -> Answer {
     }
 }
 
+#[inline]
 fn received_from(results: [usize; 7]) -> Result<Received, KernelError> {
     let slots = results.map(|value| value as u64);
     Received::from_slots(slots).ok_or(KernelError::InvalidArgument)
@@ -86,6 +90,7 @@ impl Endpoint {
     ///
     /// `PeerGone` when nobody can receive, `Interrupted` when an upcall arrived before
     /// a server took the call, handle errors.
+    #[inline]
     pub fn call(&self, label: u32, words: [u64; MESSAGE_WORDS]) -> Result<Answer, KernelError> {
         let results = invoke(
             Syscall::Call,
@@ -229,6 +234,7 @@ pub fn reply_with(reply: ReplyId, descriptor: &MessageDescriptor) -> Result<(), 
 /// # Errors
 ///
 /// As [`Endpoint::receive`].
+#[inline]
 pub fn reply_receive(
     reply: Option<ReplyId>,
     label: u32,

@@ -238,6 +238,14 @@ pub fn user_trap(trap: UserTrap) {
 /// Handles process exits (and so the boot runner) if any happened, then makes the thread
 /// to run current; `false` when no thread is ready.
 fn resume_ready_thread(kernel: &mut Kernel<Machine>) -> bool {
+    if let Some(context) = kernel.take_direct_switch()
+        && !kernel.has_exits()
+    {
+        // SAFETY: as below; the fast path took the pointer from the live current thread
+        // in this same system call.
+        unsafe { arch::set_current_context(context) };
+        return true;
+    }
     if kernel.has_exits() {
         report_exits(kernel);
         run_programs(kernel);

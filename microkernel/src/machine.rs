@@ -6,7 +6,7 @@ use courier_abi::KernelError;
 use crate::arch;
 use crate::executive::platform::Platform;
 use crate::mm::PAGE_SIZE;
-use crate::mm::address_space::AddressSpace;
+use crate::mm::address_space::{AddressSpace, SpaceToken};
 use crate::mm::frame::Frame;
 use crate::mm::kernel_space::{self, direct_map};
 use crate::task::image::ProgramImage;
@@ -42,8 +42,8 @@ impl Platform for Machine {
         drop(space);
     }
 
-    fn activate_space(&mut self, space: &AddressSpace) {
-        space.activate();
+    fn activate_space(&mut self, token: SpaceToken) {
+        token.activate();
     }
 
     fn allocate_frame(&mut self) -> Option<u64> {

@@ -77,6 +77,7 @@ pub struct Received {
 
 impl Received {
     /// Packs `r1`..`r7`.
+    #[inline]
     pub const fn to_slots(&self) -> [u64; 7] {
         [
             self.kind as u64 | ((self.flags as u64) << 8) | ((self.label as u64) << 32),
@@ -90,6 +91,7 @@ impl Received {
     }
 
     /// Unpacks `r1`..`r7`; `None` for an unknown kind.
+    #[inline]
     pub const fn from_slots(slots: [u64; 7]) -> Option<Received> {
         let Some(kind) = ReceivedKind::from_number(slots[0] as u8) else { return None };
         Some(Received {

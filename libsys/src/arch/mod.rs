@@ -30,6 +30,7 @@ pub struct SyscallReturn {
 
 impl SyscallReturn {
     /// The result slots on success, or the decoded error.
+    #[inline]
     pub fn into_result(self) -> Result<[usize; 7], courier_abi::KernelError> {
         match self.status {
             0 => Ok(self.results),

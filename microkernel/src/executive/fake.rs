@@ -92,6 +92,10 @@ pub struct FakeSpace {
 }
 
 impl UserSpace for FakeSpace {
+    type Token = ();
+
+    fn token(&self) {}
+
     fn map(&mut self, address: u64, physical: u64, access: Access) -> Result<(), KernelError> {
         if self.pages.contains_key(&address) {
             return Err(KernelError::AddressInUse);
@@ -174,7 +178,7 @@ impl Platform for FakePlatform {
         self.spaces_live -= 1;
     }
 
-    fn activate_space(&mut self, _space: &FakeSpace) {
+    fn activate_space(&mut self, (): ()) {
         self.activations += 1;
     }
 

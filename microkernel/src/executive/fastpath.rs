@@ -10,7 +10,7 @@
 //! The outcome is the same either way; `tests.rs` runs random IPC programs with the fast
 //! paths on and off and compares every register and scheduling decision.
 
-use courier_abi::ipc::{MESSAGE_WORDS, Received, ReceivedKind};
+use courier_abi::ipc::{Received, ReceivedKind};
 use courier_abi::{Handle, Rights, Syscall};
 
 use super::ipc::{EndpointId, Reply, ReplyId, ReplyState};
@@ -66,27 +66,30 @@ impl<P: Platform> Kernel<P> {
         };
         let Some(target) = self.endpoints.get_mut(endpoint) else { return false };
         let Some(receiver) = target.receivers.front() else { return false };
-        if target.receive_handles == 0 || receiver == caller {
+        if target.receive_handles == 0 || target.receivers.len() != 1 || receiver == caller {
             return false;
         }
+        let Some(receiver_entry) = self.threads.get_mut(receiver) else { return false };
         // The caller blocks, so the receiver need only outrank what is ready.
-        let Some(receiver_entry) = self.threads.get(receiver) else { return false };
-        let server = receiver_entry.process;
         if self.run_queues.highest().is_some_and(|ready| receiver_entry.priority < ready) {
             return false;
         }
         let reply = Reply {
             caller,
             caller_process: process,
-            server,
+            server: receiver_entry.process,
             endpoint,
             badge,
-            descriptor: 0,
             state: ReplyState::Pending,
             links: Links::default(),
         };
         let Ok(reply) = self.replies.insert(reply) else { return false };
-        target.receivers.pop_front(&mut self.threads);
+        if !target.receivers.take_only(receiver, &mut receiver_entry.links) {
+            // The queue holds exactly this receiver (checked above); if its links
+            // disagreed, undo and let the general code sort it out.
+            self.replies.discard(reply);
+            return false;
+        }
         let received = Received {
             kind: ReceivedKind::Message,
             flags: 0,
@@ -96,17 +99,25 @@ impl<P: Platform> Kernel<P> {
             reply: reply.to_u32(),
             client: process.to_u32(),
         };
-        if let Some(entry) = self.threads.get_mut(receiver) {
-            entry.context.set_syscall_result(0, received.to_slots());
-            entry.state = ThreadState::Ready;
-            entry.receive_descriptor = 0;
-            entry.deadline = None;
-        }
+        receiver_entry.context.set_syscall_result(0, received.to_slots());
+        receiver_entry.state = ThreadState::Ready;
+        receiver_entry.receive_descriptor = 0;
+        receiver_entry.deadline = None;
+        let switch = receiver_entry
+            .upcalls
+            .is_empty()
+            .then_some((receiver_entry.process, receiver_entry.space));
+        let context = core::ptr::from_mut(&mut receiver_entry.context);
         if let Some(entry) = self.threads.get_mut(caller) {
             entry.state = ThreadState::AwaitingReply(reply);
+            entry.call_descriptor = 0;
+            entry.leases.clear();
         }
         self.current = Some(receiver);
         self.statistics.thread_switches += 1;
+        if let Some((process, space)) = switch {
+            self.prepare_direct_switch(process, space, context);
+        }
         true
     }
 
@@ -127,46 +138,54 @@ impl<P: Platform> Kernel<P> {
         };
         let reply = ReplyId::<P>::from_u32(a[0] as u32);
         let Some(entry) = self.replies.get(reply) else { return false };
-        if entry.server != process
-            || entry.state != ReplyState::Pending
-            || entry.descriptor != 0
-            || entry.links.is_queued()
+        if entry.server != process || entry.state != ReplyState::Pending || entry.links.is_queued()
         {
             return false;
         }
         let caller = entry.caller;
         let Some(target) = self.endpoints.get_mut(endpoint) else { return false };
         let nothing_pending = target.senders.is_empty()
+            && target.receivers.is_empty()
             && target.cancels.is_empty()
             && target.deaths.is_empty()
             && target.notification.is_none_or(|notification| {
                 self.notifications.get(notification).is_none_or(|entry| entry.bits == 0)
             });
-        if !nothing_pending {
+        if !nothing_pending || caller == server {
             return false;
         }
-        let Some(caller_entry) = self.threads.get_mut(caller) else { return false };
-        if caller_entry.state != ThreadState::AwaitingReply(reply)
+        let Some(caller_entry) = self.threads.get(caller) else { return false };
+        let waiting = matches!(caller_entry.state, ThreadState::AwaitingReply(id) if id == reply);
+        if !waiting
+            || caller_entry.call_descriptor != 0
             || self.run_queues.highest().is_some_and(|ready| caller_entry.priority < ready)
-            || caller == server
         {
             return false;
         }
-        let mut results = [0u64; 7];
-        results[0] = u64::from(a[1] as u32);
-        results[1..1 + MESSAGE_WORDS].copy_from_slice(&a[2..2 + MESSAGE_WORDS]);
-        caller_entry.context.set_syscall_result(0, results);
-        caller_entry.state = ThreadState::Ready;
-        caller_entry.deadline = None;
-        caller_entry.leases.clear();
-        if let Some(entry) = self.threads.get_mut(server) {
-            entry.state = ThreadState::Receiving(endpoint);
-            entry.receive_descriptor = 0;
+        let Some(server_entry) = self.threads.get_mut(server) else { return false };
+        if !target.receivers.push_into_empty(server, &mut server_entry.links) {
+            return false;
         }
-        target.receivers.push_back(&mut self.threads, server);
+        server_entry.state = ThreadState::Receiving(endpoint);
+        server_entry.receive_descriptor = 0;
+        let mut switch = None;
+        if let Some(caller_entry) = self.threads.get_mut(caller) {
+            let label = u64::from(a[1] as u32);
+            caller_entry.context.set_syscall_result(0, [label, a[2], a[3], a[4], a[5], 0, 0]);
+            caller_entry.state = ThreadState::Ready;
+            caller_entry.deadline = None;
+            caller_entry.leases.clear();
+            if caller_entry.upcalls.is_empty() {
+                let context = core::ptr::from_mut(&mut caller_entry.context);
+                switch = Some((caller_entry.process, caller_entry.space, context));
+            }
+        }
         self.replies.discard(reply);
         self.current = Some(caller);
         self.statistics.thread_switches += 1;
+        if let Some((process, space, context)) = switch {
+            self.prepare_direct_switch(process, space, context);
+        }
         true
     }
 }

@@ -136,8 +136,6 @@ pub struct Reply<P: Platform> {
     pub endpoint: EndpointId<P>,
     /// The badge of the caller's handle.
     pub badge: u64,
-    /// The caller's `CallWith` descriptor, or 0.
-    pub descriptor: u64,
     /// Where it stands.
     pub state: ReplyState,
     /// Links in the endpoint's cancel queue.
@@ -355,7 +353,6 @@ impl<P: Platform> Kernel<P> {
             server,
             endpoint,
             badge,
-            descriptor: message.descriptor,
             state: ReplyState::Pending,
             links: Links::default(),
         };
@@ -405,6 +402,7 @@ impl<P: Platform> Kernel<P> {
             thread.state = ThreadState::AwaitingReply(reply_id);
             thread.outgoing = None;
             thread.leases = core::mem::take(&mut message.leases);
+            thread.call_descriptor = message.descriptor;
         }
         self.block_current(caller);
         self.wake_direct(receiver);
@@ -611,8 +609,9 @@ impl<P: Platform> Kernel<P> {
             return Err(KernelError::NoSuchReply);
         }
         let caller = entry.caller;
+        let descriptor = self.threads.get(caller).map_or(0, |thread| thread.call_descriptor);
         let mut values = [Handle::NONE; MAX_HANDLES];
-        let count = if entry.descriptor != 0 {
+        let count = if descriptor != 0 {
             self.install_handles(entry.caller_process, &mut message.handles, &mut values)
         } else {
             self.drop_message(Message {
@@ -621,7 +620,7 @@ impl<P: Platform> Kernel<P> {
             });
             0
         };
-        if entry.descriptor != 0 {
+        if descriptor != 0 {
             let mut bytes = [0u8; 4 * MAX_HANDLES + 4];
             for (index, value) in values.iter().enumerate() {
                 bytes[index * 4..index * 4 + 4].copy_from_slice(&value.0.to_le_bytes());
@@ -629,7 +628,7 @@ impl<P: Platform> Kernel<P> {
             bytes[4 * MAX_HANDLES..].copy_from_slice(&count.to_le_bytes());
             let offset =
                 core::mem::offset_of!(courier_abi::ipc::MessageDescriptor, received_handles) as u64;
-            let _ = self.write_user(entry.caller_process, entry.descriptor + offset, &bytes);
+            let _ = self.write_user(entry.caller_process, descriptor + offset, &bytes);
         }
         let Some(thread) = self.threads.get_mut(caller) else {
             return Ok(None);

@@ -34,7 +34,7 @@ use courier_abi::{Handle, HandleKind, KernelError, Rights};
 
 use self::ipc::{DeathWatch, Endpoint, EndpointId, Notification, NotificationId, Reply};
 use self::memory::{MemoryObject, MemoryObjectId};
-use self::platform::{Platform, ThreadContext};
+use self::platform::{Platform, ThreadContext, UserSpace};
 use self::process::{Process, ProcessId};
 use self::thread::{Thread, ThreadId, ThreadState};
 use crate::object::arena::Arena;
@@ -146,6 +146,10 @@ pub struct Kernel<P: Platform> {
     /// Whether the IPC fast paths are used (off only to test them against the general
     /// code).
     pub(crate) fast_paths: bool,
+    /// The address of the context a fast path switched to (its address space already
+    /// active), for [`Kernel::take_direct_switch`]; an address rather than a pointer so
+    /// the kernel stays `Send`.
+    pub(crate) direct_switch: Option<usize>,
     /// Counters.
     pub statistics: Statistics,
 }
@@ -170,6 +174,7 @@ impl<P: Platform> Kernel<P> {
             exits_dropped: 0,
             next_serial: 0,
             fast_paths: true,
+            direct_switch: None,
             statistics: Statistics::default(),
         }
     }
@@ -654,6 +659,30 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
+    /// The context to resume if the last system call took an IPC fast path, which already
+    /// made its partner current and switched to its address space: the same outcome as
+    /// [`Kernel::select_next`] would give, without its checks (the fast path made them).
+    /// Deadlines are then checked at the next timer tick instead.
+    pub fn take_direct_switch(&mut self) -> Option<*mut P::Context> {
+        self.direct_switch.take().map(core::ptr::with_exposed_provenance_mut)
+    }
+
+    /// Makes `entry` (thread of `process`, just made current by a fast path) the direct
+    /// switch target, activating its address space.
+    pub(crate) fn prepare_direct_switch(
+        &mut self,
+        process: ProcessId<P>,
+        space: <P::Space as UserSpace>::Token,
+        context: *mut P::Context,
+    ) {
+        if self.active_space != Some(process) {
+            self.platform.activate_space(space);
+            self.active_space = Some(process);
+            self.statistics.space_switches += 1;
+        }
+        self.direct_switch = Some(context.expose_provenance());
+    }
+
     /// The earliest deadline, for a tickless timer.
     pub fn next_deadline(&self) -> Option<u64> {
         self.timeouts.peek().map(|&Reverse((deadline, _))| deadline)
@@ -663,6 +692,7 @@ impl<P: Platform> Kernel<P> {
     /// as needed; returns a pointer to its saved context, or `None` when nothing is ready
     /// (the machine idles and asks again after the next interrupt).
     pub fn select_next(&mut self) -> Option<*mut P::Context> {
+        self.direct_switch = None;
         if !self.timeouts.is_empty() {
             self.expire_timeouts();
         }
@@ -689,9 +719,9 @@ impl<P: Platform> Kernel<P> {
             let current = self.current?;
             let entry = self.threads.get_mut(current)?;
             let (process, upcall_pending) = (entry.process, !entry.upcalls.is_empty());
+            let space = entry.space;
             let context = core::ptr::from_mut(&mut entry.context);
             if self.active_space != Some(process) {
-                let space = self.processes.get(process)?.space.as_ref()?;
                 self.platform.activate_space(space);
                 self.active_space = Some(process);
                 self.statistics.space_switches += 1;

@@ -53,6 +53,11 @@ pub trait ThreadContext: Sized {
 
 /// A user address space's page tables.
 pub trait UserSpace: Sized {
+    /// What the processor needs to switch to this space (kept in each thread, so a switch
+    /// needs no lookup of the process).
+    type Token: Copy;
+    /// The switch token.
+    fn token(&self) -> Self::Token;
     /// Maps the page at `address` to the frame at `physical` with `access`.
     ///
     /// # Errors
@@ -85,8 +90,8 @@ pub trait Platform {
     fn new_space(&mut self) -> Result<Self::Space, KernelError>;
     /// Gives back an address space whose pages are all unmapped (its tables are freed).
     fn destroy_space(&mut self, space: Self::Space);
-    /// Makes `space` the current user address space.
-    fn activate_space(&mut self, space: &Self::Space);
+    /// Makes the space `token` names the current user address space.
+    fn activate_space(&mut self, token: <Self::Space as UserSpace>::Token);
     /// A zeroed frame.
     fn allocate_frame(&mut self) -> Option<u64>;
     /// Gives back a frame.

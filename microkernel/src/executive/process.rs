@@ -190,16 +190,14 @@ impl<P: Platform> Kernel<P> {
         context: P::Context,
         priority: u8,
     ) -> Result<ThreadId<P>, KernelError> {
-        self.processes
-            .get_mut(process)
-            .ok_or(KernelError::NoSuchProcess)?
-            .threads
-            .try_reserve(1)
-            .map_err(|_| KernelError::OutOfMemory)?;
+        let entry = self.processes.get_mut(process).ok_or(KernelError::NoSuchProcess)?;
+        entry.threads.try_reserve(1).map_err(|_| KernelError::OutOfMemory)?;
+        let space = entry.space.as_ref().ok_or(KernelError::NoSuchProcess)?.token();
         let thread = self
             .threads
             .insert(Thread::new(
                 process,
+                space,
                 context,
                 priority.min(courier_abi::process::PRIORITY_HIGHEST),
             ))

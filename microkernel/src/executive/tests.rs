@@ -919,7 +919,12 @@ impl IpcWorld {
             }
             _ => {}
         }
-        self.world.kernel.select_next();
+        // A fast path's direct switch must be exactly what the scheduler would pick.
+        let direct = self.world.kernel.take_direct_switch();
+        let selected = self.world.kernel.select_next();
+        if direct.is_some() {
+            assert_eq!(direct, selected, "the direct switch differs from the scheduler's choice");
+        }
         // A message or cancel the server just got is a call it now holds.
         let (status, results) = result(&self.world.kernel, server);
         if status == 0
@@ -947,10 +952,12 @@ impl IpcWorld {
             })
             .collect();
         view.push(format!(
-            "current {:?} replies {} switches {} held {:?}",
+            "current {:?} replies {} switches {} spaces {} activations {} held {:?}",
             kernel.current,
             kernel.reply_count(),
             kernel.statistics.thread_switches,
+            kernel.statistics.space_switches,
+            kernel.platform.activations,
             self.held
         ));
         view

@@ -4,7 +4,7 @@ use courier_abi::ipc::{Lease, MAX_LEASES};
 use courier_abi::process::{MAX_PENDING_UPCALLS, UpcallInfo};
 
 use super::ipc::{EndpointId, Message, NotificationId, ReplyId};
-use super::platform::Platform;
+use super::platform::{Platform, UserSpace};
 use super::process::ProcessId;
 use crate::object::arena::Id;
 use crate::object::queue::{Linked, Links};
@@ -67,6 +67,8 @@ impl<P: Platform> core::fmt::Debug for ThreadState<P> {
 pub struct Thread<P: Platform> {
     /// Saved user registers.
     pub context: P::Context,
+    /// Its process's address-space switch token.
+    pub space: <P::Space as UserSpace>::Token,
     /// Its process.
     pub process: ProcessId<P>,
     /// Its priority.
@@ -90,6 +92,9 @@ pub struct Thread<P: Platform> {
     /// The leases of the call this thread is waiting on (kept here rather than in the
     /// reply, which stays small: the caller lives as long as its call can be served).
     pub leases: heapless::Vec<Lease, MAX_LEASES>,
+    /// The `CallWith` descriptor of that call (where handles in the answer are reported),
+    /// or 0.
+    pub call_descriptor: u64,
 }
 
 impl<P: Platform> Linked for Thread<P> {
@@ -100,9 +105,15 @@ impl<P: Platform> Linked for Thread<P> {
 
 impl<P: Platform> Thread<P> {
     /// A ready thread of `process` with `context`.
-    pub fn new(process: ProcessId<P>, context: P::Context, priority: u8) -> Self {
+    pub fn new(
+        process: ProcessId<P>,
+        space: <P::Space as UserSpace>::Token,
+        context: P::Context,
+        priority: u8,
+    ) -> Self {
         Thread {
             context,
+            space,
             process,
             priority,
             state: ThreadState::Ready,
@@ -114,6 +125,7 @@ impl<P: Platform> Thread<P> {
             upcalls: heapless::Vec::new(),
             system_calls: 0,
             leases: heapless::Vec::new(),
+            call_descriptor: 0,
         }
     }
 }

@@ -56,6 +56,23 @@ fn free_identifier(identifier: u16) {
     bits[usize::from(identifier) / 64] &= !(1 << (identifier % 64));
 }
 
+/// What switching to an address space takes: its root table and identifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpaceToken {
+    root: u64,
+    identifier: u16,
+}
+
+impl SpaceToken {
+    /// Makes this the current user address space.
+    pub fn activate(self) {
+        // SAFETY: the token was taken from a live address space whose root was built by
+        // `initialize_user_root` and maps only pages the kernel gave its process; the
+        // kernel drops a process's threads (and their tokens) before its space.
+        unsafe { arch::activate_user_root(self.root, self.identifier) };
+    }
+}
+
 /// One process's page tables.
 pub struct AddressSpace {
     root: u64,
@@ -93,16 +110,15 @@ impl AddressSpace {
     fn table(&self) -> PageTable<arch::Paging> {
         PageTable::new(self.root)
     }
-
-    /// Makes this the current user address space.
-    pub fn activate(&self) {
-        // SAFETY: the root was built by `initialize_user_root` and its user half maps only
-        // pages the kernel gave this process.
-        unsafe { arch::activate_user_root(self.root, self.identifier) };
-    }
 }
 
 impl UserSpace for AddressSpace {
+    type Token = SpaceToken;
+
+    fn token(&self) -> SpaceToken {
+        SpaceToken { root: self.root, identifier: self.identifier }
+    }
+
     fn map(&mut self, address: u64, physical: u64, access: Access) -> Result<(), KernelError> {
         if address >= USER_SPACE_END as u64 {
             return Err(KernelError::BadAddress);

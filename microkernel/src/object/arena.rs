@@ -142,11 +142,13 @@ impl<T> Arena<T> {
         self.length == 0
     }
 
+    #[inline]
     fn slot(&self, index: u16) -> Option<&Slot<T>> {
         let index = usize::from(index);
         self.chunks.get(index / CHUNK_SLOTS).map(|chunk| &chunk[index % CHUNK_SLOTS])
     }
 
+    #[inline]
     fn slot_mut(&mut self, index: u16) -> Option<&mut Slot<T>> {
         let index = usize::from(index);
         self.chunks.get_mut(index / CHUNK_SLOTS).map(|chunk| &mut chunk[index % CHUNK_SLOTS])
@@ -178,6 +180,7 @@ impl<T> Arena<T> {
     ///
     /// [`Exhausted`] at the arena's limit or when memory for a new chunk is lacking; the
     /// value is dropped then.
+    #[inline]
     pub fn insert(&mut self, value: T) -> Result<Id<T>, Exhausted> {
         if self.free.is_none() {
             self.grow()?;
@@ -194,6 +197,7 @@ impl<T> Arena<T> {
     }
 
     /// The object `id` names, if it still exists.
+    #[inline]
     pub fn get(&self, id: Id<T>) -> Option<&T> {
         match self.slot(id.index)? {
             Slot::Occupied { generation, value } if *generation == id.generation => Some(value),
@@ -202,6 +206,7 @@ impl<T> Arena<T> {
     }
 
     /// The object `id` names, mutably, if it still exists.
+    #[inline]
     pub fn get_mut(&mut self, id: Id<T>) -> Option<&mut T> {
         match self.slot_mut(id.index)? {
             Slot::Occupied { generation, value } if *generation == id.generation => Some(value),
@@ -210,6 +215,7 @@ impl<T> Arena<T> {
     }
 
     /// Whether `id` names a live object.
+    #[inline]
     pub fn contains(&self, id: Id<T>) -> bool {
         self.get(id).is_some()
     }
@@ -217,6 +223,7 @@ impl<T> Arena<T> {
     /// Removes the object `id` names and drops it in place (cheaper than
     /// [`Arena::remove`] for a caller that does not need the value); `false` if `id` named
     /// nothing.
+    #[inline]
     pub fn discard(&mut self, id: Id<T>) -> bool {
         let free = self.free;
         let Some(slot) = self.slot_mut(id.index) else { return false };
