@@ -85,7 +85,7 @@ impl Platform for Machine {
                 bytes.as_ptr(),
                 direct_map(physical) as *mut u8,
                 bytes.len(),
-            )
+            );
         };
     }
 
@@ -96,7 +96,7 @@ impl Platform for Machine {
         // SAFETY: both ranges lie in frames the portable kernel resolved for this copy; they
         // may be the same frame, so `copy` (memmove) is used.
         unsafe {
-            core::ptr::copy(direct_map(from) as *const u8, direct_map(to) as *mut u8, length)
+            core::ptr::copy(direct_map(from) as *const u8, direct_map(to) as *mut u8, length);
         };
     }
 

@@ -365,7 +365,7 @@ fn handle_rights_and_kinds_are_enforced() {
         &[notification, u64::from(Rights::ALL.0)],
     ))[0];
     let info = ok(syscall(&mut world.kernel, client_thread, Syscall::HandleInfo, &[duplicate]));
-    assert_eq!(Rights(info[1] as u32).contains(Rights::MINT), false);
+    assert!(!Rights(info[1] as u32).contains(Rights::MINT));
     // Closing twice fails the second time.
     ok(syscall(&mut world.kernel, client_thread, Syscall::HandleClose, &[duplicate]));
     assert_eq!(

@@ -278,7 +278,7 @@ pub fn initialize_floating_point() {
     let mut probe = FloatingState { bytes: [0; 512] };
     // SAFETY: `probe` is a 16-byte aligned, writable 512-byte area.
     unsafe {
-        core::arch::asm!("fxsave64 [{}]", in(reg) probe.bytes.as_mut_ptr(), options(nostack))
+        core::arch::asm!("fxsave64 [{}]", in(reg) probe.bytes.as_mut_ptr(), options(nostack));
     };
     let reported = u32::from_le_bytes([
         probe.bytes[MXCSR_MASK_OFFSET],
@@ -293,7 +293,7 @@ pub fn initialize_floating_point() {
     // SAFETY: the default state is a valid FXSAVE image (MXCSR 0x1f80 has no reserved
     // bits); loading it only sets x87/SSE registers no kernel code uses.
     unsafe {
-        core::arch::asm!("fxrstor64 [{}]", in(reg) initial.bytes.as_ptr(), options(nostack, readonly))
+        core::arch::asm!("fxrstor64 [{}]", in(reg) initial.bytes.as_ptr(), options(nostack, readonly));
     };
 }
 
@@ -330,7 +330,7 @@ pub fn flush_floating_point(context: &mut UserContext) {
     if FLOATING_OWNER.load(Ordering::Relaxed) == core::ptr::from_mut(context) as u64 {
         // SAFETY: `context.floating` is a writable, 16-byte aligned 512-byte area.
         unsafe {
-            core::arch::asm!("fxsave64 [{}]", in(reg) context.floating.bytes.as_mut_ptr(), options(nostack))
+            core::arch::asm!("fxsave64 [{}]", in(reg) context.floating.bytes.as_mut_ptr(), options(nostack));
         };
     }
 }

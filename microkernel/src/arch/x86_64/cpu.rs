@@ -2,7 +2,7 @@
 //!
 //! Segments: 0x08 kernel code, 0x10 kernel data, 0x18 user data, 0x20 user code (the order
 //! `sysret` requires), 0x28 the TSS. The TSS holds `RSP0`, which always points one past the
-//! current thread's saved [`super::trap::UserContext`], so an interrupt from user mode
+//! current thread's saved [`super::context::Registers`], so an interrupt from user mode
 //! saves its frame straight into the thread (as in seL4); and one interrupt stack for
 //! NMI, double fault and machine check.
 //!
