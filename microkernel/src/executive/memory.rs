@@ -363,16 +363,7 @@ impl<P: Platform> Kernel<P> {
         address: u64,
         bytes: &[u8],
     ) -> Result<(), KernelError> {
-        self.for_each_user_piece(
-            process,
-            address,
-            bytes.len() as u64,
-            true,
-            false,
-            |platform, physical, offset, size| {
-                platform.write_physical(physical, &bytes[offset..offset + size]);
-            },
-        )
+        self.copy_into_user(process, address, bytes, false)
     }
 
     /// Copies `bytes` into `process`'s memory whatever the page rights (the loader).
@@ -382,12 +373,22 @@ impl<P: Platform> Kernel<P> {
         address: u64,
         bytes: &[u8],
     ) -> Result<(), KernelError> {
+        self.copy_into_user(process, address, bytes, true)
+    }
+
+    fn copy_into_user(
+        &mut self,
+        process: ProcessId<P>,
+        address: u64,
+        bytes: &[u8],
+        ignore_rights: bool,
+    ) -> Result<(), KernelError> {
         self.for_each_user_piece(
             process,
             address,
             bytes.len() as u64,
             true,
-            true,
+            ignore_rights,
             |platform, physical, offset, size| {
                 platform.write_physical(physical, &bytes[offset..offset + size]);
             },

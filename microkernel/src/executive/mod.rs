@@ -604,9 +604,10 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
-    /// `thread`'s wait timed out.
-    fn time_out(&mut self, thread: ThreadId<P>) {
-        let Some(entry) = self.threads.get(thread) else { return };
+    /// Ends `thread`'s wait in an endpoint or notification queue with `error` (dropping a
+    /// message it was sending); `false` if it was not waiting in a queue.
+    pub(crate) fn abort_queued_wait(&mut self, thread: ThreadId<P>, error: KernelError) -> bool {
+        let Some(entry) = self.threads.get(thread) else { return false };
         match entry.state {
             ThreadState::Sending(endpoint) => {
                 if let Some(target) = self.endpoints.get_mut(endpoint) {
@@ -617,20 +618,32 @@ impl<P: Platform> Kernel<P> {
                 {
                     self.drop_message(message);
                 }
-                self.finish_blocked(thread, Err(KernelError::Timeout));
             }
             ThreadState::Receiving(endpoint) => {
                 if let Some(target) = self.endpoints.get_mut(endpoint) {
                     target.receivers.remove(&mut self.threads, thread);
                 }
-                self.finish_blocked(thread, Err(KernelError::Timeout));
             }
             ThreadState::WaitingNotification(notification) => {
                 if let Some(target) = self.notifications.get_mut(notification) {
                     target.waiters.remove(&mut self.threads, thread);
                 }
-                self.finish_blocked(thread, Err(KernelError::Timeout));
             }
+            ThreadState::Ready | ThreadState::Sleeping | ThreadState::AwaitingReply(_) => {
+                return false;
+            }
+        }
+        self.finish_blocked(thread, Err(error));
+        true
+    }
+
+    /// `thread`'s wait timed out.
+    fn time_out(&mut self, thread: ThreadId<P>) {
+        if self.abort_queued_wait(thread, KernelError::Timeout) {
+            return;
+        }
+        let Some(entry) = self.threads.get(thread) else { return };
+        match entry.state {
             ThreadState::Sleeping => self.finish_blocked(thread, Ok(0)),
             ThreadState::AwaitingReply(reply) => {
                 // The server holds the call: it is told, and its answer ends the call.
@@ -639,7 +652,7 @@ impl<P: Platform> Kernel<P> {
                 }
                 self.cancel_reply(reply, false);
             }
-            ThreadState::Ready => {}
+            _ => {}
         }
     }
 

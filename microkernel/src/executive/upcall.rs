@@ -62,33 +62,12 @@ impl<P: Platform> Kernel<P> {
 
     /// Stops `thread`'s wait because of an upcall.
     fn interrupt(&mut self, thread: ThreadId<P>) {
+        if self.abort_queued_wait(thread, KernelError::Interrupted) {
+            return;
+        }
         let Some(entry) = self.threads.get(thread) else { return };
         match entry.state {
-            ThreadState::Ready => {}
-            ThreadState::Sending(endpoint) => {
-                if let Some(target) = self.endpoints.get_mut(endpoint) {
-                    target.senders.remove(&mut self.threads, thread);
-                }
-                if let Some(message) =
-                    self.threads.get_mut(thread).and_then(|entry| entry.outgoing.take())
-                {
-                    self.drop_message(message);
-                }
-                self.finish_blocked(thread, Err(KernelError::Interrupted));
-            }
             ThreadState::AwaitingReply(reply) => self.cancel_reply(reply, false),
-            ThreadState::Receiving(endpoint) => {
-                if let Some(target) = self.endpoints.get_mut(endpoint) {
-                    target.receivers.remove(&mut self.threads, thread);
-                }
-                self.finish_blocked(thread, Err(KernelError::Interrupted));
-            }
-            ThreadState::WaitingNotification(notification) => {
-                if let Some(target) = self.notifications.get_mut(notification) {
-                    target.waiters.remove(&mut self.threads, thread);
-                }
-                self.finish_blocked(thread, Err(KernelError::Interrupted));
-            }
             ThreadState::Sleeping => {
                 let left = entry
                     .deadline
@@ -102,6 +81,7 @@ impl<P: Platform> Kernel<P> {
                 }
                 self.make_ready(thread);
             }
+            _ => {}
         }
     }
 
