@@ -1,9 +1,10 @@
 //! Console output: [`print!`](crate::print), [`println!`](crate::println),
 //! [`eprint!`](crate::eprint) and [`eprintln!`](crate::eprintln).
 //!
-//! Until the console server exists both standard output and standard error go to the
-//! kernel console through `Syscall::ConsoleWrite`. Formatted output is gathered in a small
-//! buffer so that a line normally reaches the console in one system call.
+//! The printing macros write to descriptors 1 (standard output) and 2 (standard error),
+//! which are the kernel console unless the program's parent redirected them. Formatted
+//! output is gathered in a small buffer so that a line normally goes out in one write.
+//! [`write()`] goes to the kernel console directly.
 
 use core::fmt::{self, Write};
 
@@ -34,24 +35,30 @@ pub fn write_raw(address: usize, length: usize) -> Result<usize, KernelError> {
     Ok(results[0])
 }
 
-/// A formatter that collects output in a fixed buffer and flushes it to the console when
+/// A formatter that collects output in a fixed buffer and writes it to a descriptor when
 /// full and when dropped.
 pub struct ConsoleWriter {
     buffer: [u8; 256],
     length: usize,
+    descriptor: crate::fd::Fd,
 }
 
 impl ConsoleWriter {
-    /// An empty writer.
+    /// An empty writer to standard output.
     pub const fn new() -> Self {
-        ConsoleWriter { buffer: [0; 256], length: 0 }
+        Self::to(1)
     }
 
-    /// Sends what has been collected to the console.
+    /// An empty writer to `descriptor`.
+    pub const fn to(descriptor: crate::fd::Fd) -> Self {
+        ConsoleWriter { buffer: [0; 256], length: 0, descriptor }
+    }
+
+    /// Writes out what has been collected.
     pub fn flush(&mut self) {
         let mut sent = 0;
         while sent < self.length {
-            match write(&self.buffer[sent..self.length]) {
+            match crate::fd::write(self.descriptor, &self.buffer[sent..self.length]) {
                 Ok(0) | Err(_) => break,
                 Ok(count) => sent += count,
             }
@@ -85,9 +92,15 @@ impl Drop for ConsoleWriter {
     }
 }
 
-/// Formats `arguments` to the console; used by the printing macros.
+/// Formats `arguments` to standard output; used by [`print!`](crate::print).
 pub fn print_arguments(arguments: fmt::Arguments<'_>) {
-    let mut writer = ConsoleWriter::new();
+    let mut writer = ConsoleWriter::to(1);
+    let _ = writer.write_fmt(arguments);
+}
+
+/// Formats `arguments` to standard error; used by [`eprint!`](crate::eprint).
+pub fn eprint_arguments(arguments: fmt::Arguments<'_>) {
+    let mut writer = ConsoleWriter::to(2);
     let _ = writer.write_fmt(arguments);
 }
 
@@ -109,7 +122,7 @@ macro_rules! println {
 /// Prints to standard error.
 #[macro_export]
 macro_rules! eprint {
-    ($($argument:tt)*) => { $crate::console::print_arguments(format_args!($($argument)*)) };
+    ($($argument:tt)*) => { $crate::console::eprint_arguments(format_args!($($argument)*)) };
 }
 
 /// Prints to standard error, with a newline.
@@ -117,6 +130,6 @@ macro_rules! eprint {
 macro_rules! eprintln {
     () => { $crate::eprint!("\n") };
     ($($argument:tt)*) => {
-        $crate::console::print_arguments(format_args!("{}\n", format_args!($($argument)*)))
+        $crate::console::eprint_arguments(format_args!("{}\n", format_args!($($argument)*)))
     };
 }

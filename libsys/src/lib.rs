@@ -1,8 +1,12 @@
 //! libsys: what a Courier program links against.
 //!
-//! It provides the program entry point and panic handler ([`runtime`]), console output
-//! ([`print!`], [`println!`], [`eprintln!`]), process exit, time, and typed wrappers over
-//! every kernel system call that return `Result<T, KernelError>`.
+//! It provides the program entry point and panic handler ([`runtime`]), the arguments and
+//! environment ([`mod@env`]), the heap allocator, output ([`print!`], [`println!`],
+//! [`eprintln!`] to descriptors 1 and 2), the file descriptor table ([`fd`]), processes
+//! through the process server ([`proc`]: `spawn`, `waitpid`, `kill`, process groups,
+//! credentials), time ([`time`]: `nanosleep`, `clock_gettime`), all returning
+//! `Result<T, Errno>`; and typed wrappers over every kernel system call, returning
+//! `Result<T, KernelError>`.
 //!
 //! The only unsafe code is in [`arch`]: the system call instructions and the few
 //! instruction-level helpers (such as [`fault`]'s deliberate faults) that cannot be written
@@ -24,16 +28,22 @@
 
 #![no_std]
 
+extern crate alloc;
+
 pub mod arch;
 pub mod console;
+pub mod env;
 pub mod fault;
+pub mod fd;
 pub mod handle;
+pub mod heap;
 pub mod ipc;
 pub mod memory;
+pub mod proc;
 pub mod process;
 pub mod runtime;
 pub mod time;
 pub mod upcall;
 
 pub use courier_abi as abi;
-pub use courier_abi::KernelError;
+pub use courier_abi::{Errno, KernelError};

@@ -100,6 +100,26 @@ impl Mapping {
             .then(|| crate::arch::read_word_at(self.address + offset))
     }
 
+    /// Copies bytes from `offset` into `buffer`; `false` (nothing copied) when the range is
+    /// outside the view.
+    pub fn read_bytes(&self, offset: usize, buffer: &mut [u8]) -> bool {
+        let inside = offset.checked_add(buffer.len()).is_some_and(|end| end <= self.length);
+        if inside {
+            crate::arch::read_bytes_at(self.address + offset, buffer);
+        }
+        inside
+    }
+
+    /// Copies `bytes` to `offset`; `false` (nothing copied) when the range is outside the
+    /// view. The mapping must be writable (else the program faults).
+    pub fn write_bytes(&self, offset: usize, bytes: &[u8]) -> bool {
+        let inside = offset.checked_add(bytes.len()).is_some_and(|end| end <= self.length);
+        if inside {
+            crate::arch::write_bytes_at(self.address + offset, bytes);
+        }
+        inside
+    }
+
     /// Writes the 64-bit word at byte `offset` (aligned); `false` outside the view.
     pub fn write_word(&self, offset: usize, value: u64) -> bool {
         let inside =

@@ -35,6 +35,35 @@ pub fn spawn(name: &str, handles: &[Handle], argument: usize) -> Result<Child, K
     Ok(Child { control: Handle(results[0] as u32), client: results[1] as u32 })
 }
 
+/// As [`spawn`], with a death watch on the child set before it can run: its end is
+/// reported through `watcher` (an endpoint this process receives on) with `badge`. Returns
+/// the child and the watch id.
+///
+/// # Errors
+///
+/// As [`spawn`], plus handle errors for `watcher`.
+pub fn spawn_watched(
+    name: &str,
+    handles: &[Handle],
+    argument: usize,
+    watcher: &crate::ipc::Endpoint,
+    badge: u64,
+) -> Result<(Child, u32), KernelError> {
+    let results = invoke(
+        Syscall::ProcessSpawn,
+        arguments(&[
+            name.as_ptr() as usize,
+            name.len(),
+            handles.as_ptr() as usize,
+            handles.len(),
+            argument,
+            watcher.0.0 as usize,
+            badge as usize,
+        ]),
+    )?;
+    Ok((Child { control: Handle(results[0] as u32), client: results[1] as u32 }, results[2] as u32))
+}
+
 /// Ends the process of control handle `target` with `status`.
 ///
 /// # Errors
@@ -83,6 +112,30 @@ pub fn kernel_statistics() -> KernelStatistics {
         memory_objects: results[4] as u64,
         kernel_entries: results[5] as u64,
         space_switches: results[6] as u64,
+    }
+}
+
+/// The kernel command line, as the boot loader gave it.
+///
+/// # Errors
+///
+/// `OutOfMemory` when it cannot be copied.
+pub fn kernel_command_line() -> Result<alloc::string::String, KernelError> {
+    let mut buffer = alloc::vec::Vec::new();
+    let mut capacity = 256;
+    loop {
+        buffer.try_reserve_exact(capacity).map_err(|_| KernelError::OutOfMemory)?;
+        buffer.resize(capacity, 0);
+        let results = invoke(
+            Syscall::KernelCommandLine,
+            arguments(&[buffer.as_mut_ptr() as usize, buffer.len()]),
+        )?;
+        let length = results[0];
+        if length <= buffer.len() {
+            buffer.truncate(length);
+            return Ok(alloc::string::String::from_utf8_lossy(&buffer).into_owned());
+        }
+        capacity = length;
     }
 }
 

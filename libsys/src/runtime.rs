@@ -1,11 +1,23 @@
 //! Program start-up, the [`main!`](crate::main) macro and the panic handler.
 //!
 //! The kernel starts a program at `_start` (in [`crate::arch`]) with the stack pointer at
-//! `courier_abi::layout::STACK_TOP`. `_start` calls [`start`], which calls the function the
-//! program named with [`main!`](crate::main) and exits with the status it returns.
+//! `courier_abi::layout::STACK_TOP`. `_start` calls [`start`], which reads the start block
+//! when proc started the program (arguments, environment, inherited descriptors: see
+//! `courier_abi::start`), calls the function the program named with
+//! [`main!`](crate::main) and exits with the status it returns.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use courier_abi::Handle;
+use courier_abi::memory::MAP_READ;
+use courier_abi::start::{
+    DESCRIPTOR_CONSOLE, DESCRIPTOR_SERVER, START_ARGUMENT, START_BLOCK_HANDLE, StartBlock,
+};
+
+use crate::fd::{Fd, Target};
+use crate::memory::MemoryObject;
 use crate::process;
 
 /// What a program's main function may return: an exit status.
@@ -52,8 +64,58 @@ static ARGUMENT: AtomicUsize = AtomicUsize::new(0);
 pub extern "C" fn start(initial_handles: usize, argument: usize) -> ! {
     INITIAL_HANDLES.store(initial_handles, Ordering::Relaxed);
     ARGUMENT.store(argument, Ordering::Relaxed);
+    if started_by_proc() {
+        read_start_block();
+    }
     let status = __courier_program_main();
     process::exit(status)
+}
+
+/// Whether proc started this program (its initial handles follow `courier_abi::start`).
+pub fn started_by_proc() -> bool {
+    ARGUMENT.load(Ordering::Relaxed) == START_ARGUMENT
+        && INITIAL_HANDLES.load(Ordering::Relaxed) >= usize::from(START_BLOCK_HANDLE)
+}
+
+/// Maps the start block, takes the arguments, environment and descriptors from it, and
+/// gives it back. A malformed block leaves the program with no arguments and the console
+/// as its descriptors (and a message on the console).
+fn read_start_block() {
+    let object = MemoryObject(Handle::initial(START_BLOCK_HANDLE));
+    let Ok((size, _)) = object.info() else { return };
+    let size = size.min(courier_abi::start::MAX_START_BLOCK);
+    let Ok(mapping) = object.map(0, 0, size.max(1), MAP_READ) else { return };
+    let mut bytes = Vec::new();
+    if bytes.try_reserve_exact(size).is_ok() {
+        bytes.resize(size, 0);
+        mapping.read_bytes(0, &mut bytes);
+    }
+    let _ = crate::memory::unmap(mapping);
+    let _ = crate::handle::close(object.0);
+    let block = match StartBlock::parse(&bytes) {
+        Ok(block) => block,
+        Err(error) => {
+            crate::eprintln!("libsys: unreadable start block ({error:?})");
+            return;
+        }
+    };
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    crate::env::set(block.arguments().map(text).collect(), block.environment().map(text).collect());
+    let descriptors: Vec<(Fd, Target)> = block
+        .descriptors()
+        .filter_map(|entry| {
+            let target = match entry.kind {
+                DESCRIPTOR_CONSOLE => Target::Console { status: u64::from(entry.status) },
+                DESCRIPTOR_SERVER => Target::Server {
+                    server: Handle::initial(u16::try_from(entry.server).ok()?),
+                    object: entry.object,
+                },
+                _ => return None,
+            };
+            Some((entry.descriptor as Fd, target))
+        })
+        .collect();
+    crate::fd::set_initial(&descriptors);
 }
 
 /// How many handles the spawner passed (they are `Handle::initial(1)` and up).

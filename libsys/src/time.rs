@@ -1,4 +1,4 @@
-//! Time: the monotonic clock.
+//! Time: the monotonic clock, `nanosleep` and `clock_gettime`.
 
 use core::time::Duration;
 
@@ -24,6 +24,39 @@ pub fn sleep(duration: Duration) -> Result<(), (courier_abi::KernelError, Durati
     match outcome.into_result() {
         Ok(_) => Ok(()),
         Err(error) => Err((error, Duration::from_nanos(outcome.results[0] as u64))),
+    }
+}
+
+/// `nanosleep`: sleeps for `duration`, all of it unless interrupted.
+///
+/// # Errors
+///
+/// `EINTR` when an upcall (a signal) arrives; [`nanosleep_remaining`] also gives the time
+/// left.
+pub fn nanosleep(duration: Duration) -> Result<(), courier_abi::Errno> {
+    nanosleep_remaining(duration).map_err(|(error, _)| error)
+}
+
+/// `nanosleep` that reports the time left when interrupted.
+///
+/// # Errors
+///
+/// `(EINTR, time left)`.
+pub fn nanosleep_remaining(duration: Duration) -> Result<(), (courier_abi::Errno, Duration)> {
+    sleep(duration).map_err(|(error, left)| (courier_abi::Errno::from(error), left))
+}
+
+/// Clocks `clock_gettime` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// `CLOCK_MONOTONIC`: time since boot, never set back.
+    Monotonic,
+}
+
+/// `clock_gettime(clock)`.
+pub fn clock_gettime(clock: Clock) -> Duration {
+    match clock {
+        Clock::Monotonic => monotonic(),
     }
 }
 

@@ -43,6 +43,9 @@ static RUNNER: spin::Mutex<Runner> = spin::Mutex::new(Runner::new());
 static PANICKING: AtomicBool = AtomicBool::new(false);
 static FATAL_IN_PROGRESS: AtomicBool = AtomicBool::new(false);
 
+/// What the kernel starts when the command line has no `courier.run=`.
+pub const SYSTEM_PROGRAM: &str = "proc";
+
 /// Most programs one `courier.run=` list may name.
 const MAX_PROGRAMS: usize = 64;
 
@@ -153,6 +156,10 @@ fn start(boot: BootInfo) -> ! {
     }
     {
         let mut runner = RUNNER.lock();
+        if command_line.get("courier.run").is_none() {
+            // The system: the process server, which starts init, which starts the rest.
+            let _ = runner.queue.push(SYSTEM_PROGRAM);
+        }
         for name in command_line.list("courier.run") {
             if runner.queue.push(name).is_err() {
                 log::warn!("courier.run: more than {MAX_PROGRAMS} programs; the rest are ignored");
@@ -518,6 +525,11 @@ fn finish(kernel: &mut Kernel<Machine>) -> ! {
     let success = runner.not_started == 0 && frames_back && objects_back;
     drop(runner);
     arch::power_off(success)
+}
+
+/// The kernel command line (empty before boot has read it).
+pub fn command_line() -> &'static str {
+    BOOT_INFO.get().map_or("", |boot| boot.command_line.as_str())
 }
 
 /// Timer interrupts since boot.

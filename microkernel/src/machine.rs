@@ -107,6 +107,10 @@ impl Platform for Machine {
             .map(|program| (program.name, program.bytes))
     }
 
+    fn command_line(&self) -> &'static str {
+        crate::kernel::command_line()
+    }
+
     fn elf_machine(&self) -> u16 {
         arch::ELF_MACHINE
     }

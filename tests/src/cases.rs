@@ -391,6 +391,55 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
         )
         .rejecting(&["ipc-test: FAIL", "LEAK"]),
     );
+    cases.push(
+        Case::new(
+            arch,
+            "system-hello",
+            "init=hello",
+            Success,
+            &[
+                "process 1 (proc): started",
+                "init: starting hello",
+                "hello from user mode",
+                "init: hello (pid 2) exited with status 42",
+                "(proc): exited with status 42",
+                "all programs finished: 1 exited, 0 killed by signals, 0 not started",
+            ],
+        )
+        .rejecting(&["LEAK", "cannot start"]),
+    );
+    let mut proc_case = Case::new(
+        arch,
+        "proc",
+        "init=proc-test",
+        Success,
+        &[
+            "proc-test: ok arguments-and-environment",
+            "proc-test: ok exit-codes",
+            "proc-test: ok killed-by-signal",
+            "proc-test: ok orphans-reaped-by-init",
+            "proc-test: ok process-group-kill",
+            "proc-test: ok kill-errors",
+            "proc-test: ok wait-errors",
+            "proc-test: ok groups-and-sessions",
+            "written through a duplicate of 1",
+            "written by a child through inherited 10",
+            "written by a child through dup2 action 6",
+            "proc-test: ok console-descriptors",
+            "proc-test: ok server-descriptors",
+            "proc-test: before 1000 spawns: free frames",
+            "proc-test: after 1000 spawns: free frames",
+            "proc-test: ok thousand-spawns",
+            "proc-test: ok credentials",
+            "proc-test: 12 passed, 0 failed",
+            "init: proc-test (pid 2) exited with status 0",
+            "all programs finished: 1 exited, 0 killed by signals, 0 not started",
+        ],
+    )
+    .rejecting(&["proc-test: FAIL", "LEAK"]);
+    // 1,300 spawns under TCG.
+    proc_case.timeout = Duration::from_secs(180);
+    cases.push(proc_case);
     let mut console = Case::new(
         arch,
         "console-input",

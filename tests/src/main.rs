@@ -34,8 +34,8 @@ use arch::Arch;
 use cases::{BootPath, Case};
 use qemu::{Accelerator, Boot, Interaction, Machine};
 
-/// The command line `make run` boots with until there is an init program.
-const DEFAULT_RUN_COMMAND_LINE: &str = "courier.run=hello";
+/// The command line `make run` boots with: the system (proc, init) running `hello`.
+const DEFAULT_RUN_COMMAND_LINE: &str = "init=hello";
 
 /// Parsed options.
 #[derive(Debug, Default)]

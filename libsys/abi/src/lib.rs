@@ -11,14 +11,20 @@
 
 #![no_std]
 
+pub mod errno;
 pub mod error;
 pub mod handle;
+pub mod io;
 pub mod ipc;
 pub mod layout;
 pub mod memory;
+pub mod proc;
 pub mod process;
+pub mod signal;
+pub mod start;
 pub mod syscall;
 
+pub use errno::Errno;
 pub use error::KernelError;
 pub use handle::{Handle, HandleKind, Rights};
 pub use syscall::{NO_TIMEOUT, Syscall};

@@ -128,7 +128,9 @@ system_calls! {
 
     /// Start the program image named by `a0`/`a1` (address, length) with the handles listed
     /// at `a2` (`a3` of them, each a `u32`, copied to the child as handles 1, 2, ...) and
-    /// argument word `a4`; `r1` = a control handle, `r2` = the child's client id.
+    /// argument word `a4`; with `a5` an endpoint (0: none), a death watch on the child with
+    /// badge `a6` is set before it can run. `r1` = a control handle, `r2` = the child's
+    /// client id, `r3` = the watch id (0 without one).
     ProcessSpawn = 60,
     /// End the process of control handle `a0` at once with status `a1` (an `ExitStatus`).
     ProcessKill = 61,
@@ -154,6 +156,9 @@ system_calls! {
     /// `r1` free frames, `r2` processes, `r3` threads, `r4` endpoints, `r5` memory objects,
     /// `r6` kernel entries, `r7` address-space switches.
     KernelStatistics = 80,
+    /// Copy the kernel command line (as the loader gave it) to `a0`, at most `a1` bytes;
+    /// `r1` = its full length.
+    KernelCommandLine = 81,
 }
 
 impl Syscall {

@@ -101,8 +101,15 @@ pub fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// Known parameter names, for the unknown-parameter warning.
-pub const KNOWN_PARAMETERS: &[&str] =
-    &["loglevel", "mem", "courier.run", "courier.selftest", "courier.timer_hz"];
+pub const KNOWN_PARAMETERS: &[&str] = &[
+    "loglevel",
+    "mem",
+    "init",
+    "init.args",
+    "courier.run",
+    "courier.selftest",
+    "courier.timer_hz",
+];
 
 #[cfg(test)]
 mod tests {

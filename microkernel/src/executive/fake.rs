@@ -94,6 +94,16 @@ pub struct FakeSpace {
 impl UserSpace for FakeSpace {
     type Token = ();
 
+    fn unmap_range(&mut self, start: u64, end: u64, unmapped: &mut dyn FnMut(u64)) {
+        let addresses: Vec<u64> =
+            self.pages.range(start..end).map(|(&address, _)| address).collect();
+        for address in addresses {
+            if let Some((physical, _)) = self.pages.remove(&address) {
+                unmapped(physical);
+            }
+        }
+    }
+
     fn token(&self) {}
 
     fn map(&mut self, address: u64, physical: u64, access: Access) -> Result<(), KernelError> {
@@ -217,6 +227,10 @@ impl Platform for FakePlatform {
         let mut buffer = alloc::vec![0u8; length];
         self.read_physical(from, &mut buffer);
         self.write_physical(to, &buffer);
+    }
+
+    fn command_line(&self) -> &'static str {
+        "init=program courier.test"
     }
 
     fn program(&self, name: &[u8]) -> Option<(&'static str, &'static [u8])> {

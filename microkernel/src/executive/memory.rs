@@ -451,27 +451,16 @@ impl<P: Platform> Kernel<P> {
 
     /// Unmaps every present page in `[start, end)` of `process`, freeing anonymous pages.
     fn unmap_pages(&mut self, process: ProcessId<P>, start: u64, end: u64, anonymous: bool) {
+        let platform = &mut self.platform;
         let Some(space) = self.processes.get_mut(process).and_then(|entry| entry.space.as_mut())
         else {
             return;
         };
-        let mut freed: Vec<u64> = Vec::new();
-        let mut address = start;
-        while address < end {
-            if let Some(physical) = space.unmap(address)
-                && anonymous
-            {
-                if freed.try_reserve(1).is_ok() {
-                    freed.push(physical);
-                } else {
-                    self.platform.free_frame(physical);
-                }
+        space.unmap_range(start, end, &mut |physical| {
+            if anonymous {
+                platform.free_frame(physical);
             }
-            address += PAGE;
-        }
-        for physical in freed {
-            self.platform.free_frame(physical);
-        }
+        });
     }
 
     /// Removes `[start, end)` (page aligned) from `process`'s regions, splitting regions

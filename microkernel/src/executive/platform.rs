@@ -67,6 +67,9 @@ pub trait UserSpace: Sized {
     fn map(&mut self, address: u64, physical: u64, access: Access) -> Result<(), KernelError>;
     /// Unmaps the page at `address` (flushing the TLB) and returns the frame it mapped.
     fn unmap(&mut self, address: u64) -> Option<u64>;
+    /// Unmaps every page in `[start, end)` (flushing the TLB), calling `unmapped` with each
+    /// page's frame; cheap for the unmapped parts of a large range.
+    fn unmap_range(&mut self, start: u64, end: u64, unmapped: &mut dyn FnMut(u64));
     /// Changes the access of the page at `address`; `false` if nothing is mapped.
     fn protect(&mut self, address: u64, access: Access) -> bool;
     /// The frame and access of the page at `address`.
@@ -106,6 +109,8 @@ pub trait Platform {
     fn copy_physical(&mut self, from: u64, to: u64, length: usize);
     /// The embedded program image called `name`.
     fn program(&self, name: &[u8]) -> Option<(&'static str, &'static [u8])>;
+    /// The kernel command line.
+    fn command_line(&self) -> &'static str;
     /// ELF `e_machine` programs must have.
     fn elf_machine(&self) -> u16;
     /// Writes program output to the console.

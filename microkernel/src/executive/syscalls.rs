@@ -346,6 +346,12 @@ impl<P: Platform> Kernel<P> {
                 self.statistics.kernel_entries,
                 self.statistics.space_switches,
             ]),
+            Syscall::KernelCommandLine => {
+                let text = self.platform.command_line().as_bytes();
+                let length = text.len().min(usize::try_from(a[1]).unwrap_or(usize::MAX));
+                self.write_user(process, a[0], &text[..length])?;
+                ok(&[text.len() as u64])
+            }
         }
     }
 
@@ -581,16 +587,35 @@ impl<P: Platform> Kernel<P> {
             let entry = self.lookup(process, handle, Rights::TRANSFER)?;
             let _ = handles.push((entry.object, entry.rights, entry.badge));
         }
+        // The death watch is checked first and set before the child can run, so the
+        // spawner cannot miss the child's end.
+        let watch_endpoint = if a[5] == 0 {
+            None
+        } else {
+            Some(self.endpoint_for(process, a[5], Rights::RECEIVE)?.0)
+        };
         let priority = self.threads.get(thread).map_or(PRIORITY_DEFAULT, |entry| entry.priority);
         let child = self.spawn(&name[..name_length], &handles, a[4], priority)?;
         let rights = Rights::CONTROL.union(Rights::DUPLICATE).union(Rights::TRANSFER);
-        match self.insert_handle(process, ObjectRef::Process(child), rights, 0) {
-            Ok(handle) => ok(&[u64::from(handle.0), u64::from(child.to_u32())]),
+        let handle = match self.insert_handle(process, ObjectRef::Process(child), rights, 0) {
+            Ok(handle) => handle,
             Err(error) => {
                 self.destroy_process(child, ExitStatus::Killed(9), false);
-                Err(error)
+                return Err(error);
             }
-        }
+        };
+        let watch = match watch_endpoint {
+            None => 0,
+            Some(endpoint) => match self.watch_death(process, endpoint, child, a[6]) {
+                Ok(watch) => u64::from(watch.to_u32()),
+                Err(error) => {
+                    let _ = self.close_handle(process, handle);
+                    self.destroy_process(child, ExitStatus::Killed(9), false);
+                    return Err(error);
+                }
+            },
+        };
+        ok(&[u64::from(handle.0), u64::from(child.to_u32()), watch])
     }
 
     fn set_priority(

@@ -5,6 +5,8 @@
 //! direct map) and does the TLB maintenance. Dropping an address space frees its page
 //! tables; by then the kernel has unmapped every page.
 
+use alloc::vec::Vec;
+
 use courier_abi::KernelError;
 use courier_abi::layout::USER_SPACE_END;
 
@@ -13,6 +15,9 @@ use crate::executive::platform::UserSpace;
 use crate::mm::frame::Frame;
 use crate::mm::kernel_space::{allocate_zeroed_frame, direct_map, free_frame, kernel_root};
 use crate::mm::page_table::{Access, Attributes, Caching, MapError, PageTable, Table, TableMemory};
+
+/// Above this many pages, unmapping a range flushes the whole TLB instead of each page.
+const FLUSH_ONE_BY_ONE: usize = 32;
 
 /// Table memory for user page tables: frames from the allocator, reached through the
 /// direct map.
@@ -135,6 +140,26 @@ impl UserSpace for AddressSpace {
         let removed = self.table().unmap(&mut UserTables, address)?;
         arch::flush_page(address, self.identifier);
         Some(removed.leaf_base)
+    }
+
+    fn unmap_range(&mut self, start: u64, end: u64, unmapped: &mut dyn FnMut(u64)) {
+        let end = end.min(USER_SPACE_END as u64);
+        let mut pages = Vec::new();
+        let mut count = 0usize;
+        self.table().unmap_range(&mut UserTables, start, end, |address, found| {
+            count += 1;
+            if pages.len() < FLUSH_ONE_BY_ONE && pages.try_reserve(1).is_ok() {
+                pages.push(address);
+            }
+            unmapped(found.leaf_base);
+        });
+        if count > pages.len() {
+            arch::flush_everything();
+        } else {
+            for address in pages {
+                arch::flush_page(address, self.identifier);
+            }
+        }
     }
 
     fn protect(&mut self, address: u64, access: Access) -> bool {

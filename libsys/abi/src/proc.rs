@@ -1,0 +1,227 @@
+//! The process server's protocol: spawning, waiting, signalling, process groups, sessions
+//! and credentials.
+//!
+//! Every process started through proc holds a send handle to proc's endpoint minted with
+//! its pid as the badge, so proc knows who is asking without trusting the message. A
+//! request is a [`ProcRequest`]; it travels as a message label (the [`ProcOperation`]) and
+//! the four words. The answer's label is 0 for success or a Linux errno number
+//! ([`crate::errno::Errno`]), and its words are the results listed on each operation.
+
+use crate::ipc::MESSAGE_WORDS;
+
+/// Operations proc answers (the message label of a request).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProcOperation {
+    /// Start a program. Lease 0 (read) is the image name; the message carries the start
+    /// block memory object first and then the descriptor servers' endpoints. Answer: the
+    /// child's pid.
+    Spawn = 1,
+    /// Wait for a child to end. Answer: its pid (0 with `WAIT_NO_HANG` when none has) and
+    /// its wait status.
+    Wait = 2,
+    /// Send a signal. Answer: nothing.
+    Kill = 3,
+    /// Answer: the caller's pid and its parent's.
+    Identify = 4,
+    /// `setpgid(pid, group)`.
+    SetProcessGroup = 5,
+    /// `getpgid(pid)`. Answer: the group.
+    GetProcessGroup = 6,
+    /// `setsid()`. Answer: the new session (the caller's pid).
+    CreateSession = 7,
+    /// `getsid(pid)`. Answer: the session.
+    GetSession = 8,
+    /// Answer: real uid, effective uid, real gid, effective gid.
+    GetCredentials = 9,
+    /// `setuid(uid)`.
+    SetUserId = 10,
+    /// `setgid(gid)`.
+    SetGroupId = 11,
+    /// Facts about `pid` (as `/proc/<pid>/stat` gives them). Answer: parent, group,
+    /// session, and 0 for a live process or 1 for a zombie.
+    ProcessInfo = 12,
+}
+
+impl ProcOperation {
+    /// The operation a label names.
+    pub const fn from_label(label: u32) -> Option<ProcOperation> {
+        Some(match label {
+            1 => ProcOperation::Spawn,
+            2 => ProcOperation::Wait,
+            3 => ProcOperation::Kill,
+            4 => ProcOperation::Identify,
+            5 => ProcOperation::SetProcessGroup,
+            6 => ProcOperation::GetProcessGroup,
+            7 => ProcOperation::CreateSession,
+            8 => ProcOperation::GetSession,
+            9 => ProcOperation::GetCredentials,
+            10 => ProcOperation::SetUserId,
+            11 => ProcOperation::SetGroupId,
+            12 => ProcOperation::ProcessInfo,
+            _ => return None,
+        })
+    }
+}
+
+/// `Spawn` flag: put the child in process group `group` (0: a new group led by the child),
+/// as `POSIX_SPAWN_SETPGROUP`.
+pub const SPAWN_SET_PROCESS_GROUP: u64 = 1 << 0;
+/// `Spawn` flag: make the child the leader of a new session, as `POSIX_SPAWN_SETSID`.
+pub const SPAWN_SET_SESSION: u64 = 1 << 1;
+/// Every `Spawn` flag.
+pub const SPAWN_FLAGS: u64 = SPAWN_SET_PROCESS_GROUP | SPAWN_SET_SESSION;
+
+/// `Wait` option: return at once (pid 0) when no child has ended, as `WNOHANG`.
+pub const WAIT_NO_HANG: u64 = 1;
+
+/// `ProcessInfo` state: the process is running (or ready, or blocked).
+pub const STATE_LIVE: u64 = 0;
+/// `ProcessInfo` state: the process has ended and was not reaped yet.
+pub const STATE_ZOMBIE: u64 = 1;
+
+/// A request to proc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcRequest {
+    /// Start a program (the name and handles travel beside the words).
+    Spawn {
+        /// `SPAWN_*` flags.
+        flags: u64,
+        /// The process group for `SPAWN_SET_PROCESS_GROUP`.
+        group: u64,
+    },
+    /// `waitpid(selector, options)`: `selector` > 0 one child, -1 any child, 0 any child in
+    /// the caller's group, < -1 any child in group `-selector`.
+    Wait {
+        /// Which children.
+        selector: i64,
+        /// `WAIT_NO_HANG` or 0.
+        options: u64,
+    },
+    /// `kill(target, signal)`.
+    Kill {
+        /// Which processes (as `kill`'s pid argument).
+        target: i64,
+        /// The signal (0 checks existence and permission).
+        signal: u64,
+    },
+    /// `getpid()` and `getppid()`.
+    Identify,
+    /// `setpgid(pid, group)` (0 means the caller for either).
+    SetProcessGroup {
+        /// The process (0: the caller).
+        pid: u64,
+        /// The group (0: `pid` itself).
+        group: u64,
+    },
+    /// `getpgid(pid)` (0: the caller).
+    GetProcessGroup {
+        /// The process.
+        pid: u64,
+    },
+    /// `setsid()`.
+    CreateSession,
+    /// `getsid(pid)` (0: the caller).
+    GetSession {
+        /// The process.
+        pid: u64,
+    },
+    /// `getuid()`, `geteuid()`, `getgid()`, `getegid()`.
+    GetCredentials,
+    /// `setuid(uid)`.
+    SetUserId {
+        /// The user id.
+        uid: u64,
+    },
+    /// `setgid(gid)`.
+    SetGroupId {
+        /// The group id.
+        gid: u64,
+    },
+    /// Facts about a process.
+    ProcessInfo {
+        /// The process.
+        pid: u64,
+    },
+}
+
+impl ProcRequest {
+    /// The label and words that carry this request.
+    pub const fn to_message(self) -> (u32, [u64; MESSAGE_WORDS]) {
+        let (operation, words) = match self {
+            ProcRequest::Spawn { flags, group } => (ProcOperation::Spawn, [flags, group, 0, 0]),
+            ProcRequest::Wait { selector, options } => {
+                (ProcOperation::Wait, [selector as u64, options, 0, 0])
+            }
+            ProcRequest::Kill { target, signal } => {
+                (ProcOperation::Kill, [target as u64, signal, 0, 0])
+            }
+            ProcRequest::Identify => (ProcOperation::Identify, [0; MESSAGE_WORDS]),
+            ProcRequest::SetProcessGroup { pid, group } => {
+                (ProcOperation::SetProcessGroup, [pid, group, 0, 0])
+            }
+            ProcRequest::GetProcessGroup { pid } => {
+                (ProcOperation::GetProcessGroup, [pid, 0, 0, 0])
+            }
+            ProcRequest::CreateSession => (ProcOperation::CreateSession, [0; MESSAGE_WORDS]),
+            ProcRequest::GetSession { pid } => (ProcOperation::GetSession, [pid, 0, 0, 0]),
+            ProcRequest::GetCredentials => (ProcOperation::GetCredentials, [0; MESSAGE_WORDS]),
+            ProcRequest::SetUserId { uid } => (ProcOperation::SetUserId, [uid, 0, 0, 0]),
+            ProcRequest::SetGroupId { gid } => (ProcOperation::SetGroupId, [gid, 0, 0, 0]),
+            ProcRequest::ProcessInfo { pid } => (ProcOperation::ProcessInfo, [pid, 0, 0, 0]),
+        };
+        (operation as u32, words)
+    }
+
+    /// Decodes a request; `None` for an unknown label.
+    pub const fn from_message(label: u32, words: [u64; MESSAGE_WORDS]) -> Option<ProcRequest> {
+        let Some(operation) = ProcOperation::from_label(label) else { return None };
+        Some(match operation {
+            ProcOperation::Spawn => ProcRequest::Spawn { flags: words[0], group: words[1] },
+            ProcOperation::Wait => {
+                ProcRequest::Wait { selector: words[0] as i64, options: words[1] }
+            }
+            ProcOperation::Kill => ProcRequest::Kill { target: words[0] as i64, signal: words[1] },
+            ProcOperation::Identify => ProcRequest::Identify,
+            ProcOperation::SetProcessGroup => {
+                ProcRequest::SetProcessGroup { pid: words[0], group: words[1] }
+            }
+            ProcOperation::GetProcessGroup => ProcRequest::GetProcessGroup { pid: words[0] },
+            ProcOperation::CreateSession => ProcRequest::CreateSession,
+            ProcOperation::GetSession => ProcRequest::GetSession { pid: words[0] },
+            ProcOperation::GetCredentials => ProcRequest::GetCredentials,
+            ProcOperation::SetUserId => ProcRequest::SetUserId { uid: words[0] },
+            ProcOperation::SetGroupId => ProcRequest::SetGroupId { gid: words[0] },
+            ProcOperation::ProcessInfo => ProcRequest::ProcessInfo { pid: words[0] },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip() {
+        let requests = [
+            ProcRequest::Spawn { flags: SPAWN_SET_PROCESS_GROUP, group: 7 },
+            ProcRequest::Wait { selector: -3, options: WAIT_NO_HANG },
+            ProcRequest::Kill { target: -1, signal: 15 },
+            ProcRequest::Identify,
+            ProcRequest::SetProcessGroup { pid: 0, group: 4 },
+            ProcRequest::GetProcessGroup { pid: 9 },
+            ProcRequest::CreateSession,
+            ProcRequest::GetSession { pid: 2 },
+            ProcRequest::GetCredentials,
+            ProcRequest::SetUserId { uid: 1000 },
+            ProcRequest::SetGroupId { gid: 100 },
+            ProcRequest::ProcessInfo { pid: 1 },
+        ];
+        for request in requests {
+            let (label, words) = request.to_message();
+            assert_eq!(ProcRequest::from_message(label, words), Some(request));
+        }
+        assert_eq!(ProcRequest::from_message(0, [0; 4]), None);
+        assert_eq!(ProcRequest::from_message(13, [0; 4]), None);
+    }
+}

@@ -1,0 +1,504 @@
+//! Processes through the process server: `spawn` (in the style of `posix_spawn`),
+//! `waitpid`, `kill`, process groups and sessions, pids and credentials, and the wait
+//! status macros.
+//!
+//! A program started by proc holds a send handle to it (initial handle
+//! [`courier_abi::start::PROC_HANDLE`]); every call here is one IPC call to proc. A
+//! program started by the kernel directly has no proc and gets `ENOSYS`.
+
+use alloc::vec::Vec;
+
+use courier_abi::io::IoRequest;
+use courier_abi::ipc::MESSAGE_WORDS;
+use courier_abi::ipc::{LEASE_READ, Lease, MessageDescriptor, TRANSFER_COPY, TRANSFER_MOVE};
+use courier_abi::memory::{MAP_READ, MAP_WRITE};
+use courier_abi::proc::{ProcRequest, SPAWN_SET_PROCESS_GROUP, SPAWN_SET_SESSION, WAIT_NO_HANG};
+use courier_abi::start::{
+    DESCRIPTOR_CONSOLE, DESCRIPTOR_SERVER, DescriptorEntry, FIRST_SERVER_HANDLE,
+    MAX_SERVER_HANDLES, PROC_HANDLE, encode,
+};
+use courier_abi::{Errno, Handle};
+
+use crate::fd::{Fd, Target};
+use crate::ipc::Endpoint;
+use crate::memory::MemoryObject;
+
+/// A process id.
+pub type Pid = i32;
+
+/// One step `spawn` applies to the child's descriptors, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileAction {
+    /// Close the descriptor in the child (`posix_spawn_file_actions_addclose`).
+    Close(Fd),
+    /// Make the child's `new` a copy of `old` (`posix_spawn_file_actions_adddup2`).
+    Dup2(Fd, Fd),
+}
+
+/// Spawn attributes (`posix_spawnattr_t`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SpawnAttributes {
+    /// Put the child in this process group (`POSIX_SPAWN_SETPGROUP`; `Some(0)`: a new group
+    /// led by the child).
+    pub process_group: Option<Pid>,
+    /// Make the child a session leader (`POSIX_SPAWN_SETSID`).
+    pub new_session: bool,
+}
+
+/// Whether this program was started by proc (and can use this module).
+pub fn available() -> bool {
+    crate::runtime::started_by_proc()
+}
+
+fn proc_endpoint() -> Result<Endpoint, Errno> {
+    if !available() {
+        return Err(Errno::Enosys);
+    }
+    Ok(Endpoint(Handle::initial(PROC_HANDLE)))
+}
+
+/// Sends `request` to proc and returns the answer's words.
+fn request(request: ProcRequest) -> Result<[u64; MESSAGE_WORDS], Errno> {
+    let (label, words) = request.to_message();
+    let answer = proc_endpoint()?.call(label, words).map_err(Errno::from)?;
+    match answer.label {
+        0 => Ok(answer.words),
+        code => Err(Errno::from_number(code as i32).unwrap_or(Errno::Eio)),
+    }
+}
+
+fn pid_of(word: u64) -> Pid {
+    word as u32 as Pid
+}
+
+/// Starts `image` (a program in the boot image) with `arguments` (`argv`, the program
+/// name first by convention) and `environment` (`NAME=value` strings). The child gets
+/// every descriptor without `FD_CLOEXEC`, changed by `actions`; `attributes` may put it in
+/// a process group or a new session. Returns the child's pid.
+///
+/// # Errors
+///
+/// `ENOENT` (no such image), `ENOEXEC`, `EBADF` (an action on a closed descriptor),
+/// `E2BIG` (arguments and environment too large), `EPERM` (a process group in another
+/// session), `EAGAIN` (no pid free), `EINVAL` (a string with a NUL byte, more than
+/// `MAX_SERVER_HANDLES` descriptor servers), `ENOMEM`, `ENOSYS` without proc.
+pub fn spawn(
+    image: &str,
+    arguments: &[&str],
+    environment: &[&str],
+    actions: &[FileAction],
+    attributes: &SpawnAttributes,
+) -> Result<Pid, Errno> {
+    let endpoint = proc_endpoint()?;
+    let descriptors = crate::fd::for_child(actions)?;
+    // The servers the child needs, each once, and the objects it shares with us.
+    let mut servers: Vec<Handle> = Vec::new();
+    let mut objects: Vec<(Handle, u64)> = Vec::new();
+    let mut entries: Vec<DescriptorEntry> = Vec::new();
+    for &(fd, target) in &descriptors {
+        let entry = match target {
+            Target::Console { status } => DescriptorEntry {
+                descriptor: fd as u32,
+                kind: DESCRIPTOR_CONSOLE,
+                server: 0,
+                status: status as u32,
+                object: 0,
+            },
+            Target::Server { server, object } => {
+                let position = match servers.iter().position(|&known| known == server) {
+                    Some(position) => position,
+                    None => {
+                        if servers.len() == MAX_SERVER_HANDLES {
+                            return Err(Errno::Einval);
+                        }
+                        servers.push(server);
+                        servers.len() - 1
+                    }
+                };
+                if !objects.contains(&(server, object)) {
+                    objects.push((server, object));
+                }
+                DescriptorEntry {
+                    descriptor: fd as u32,
+                    kind: DESCRIPTOR_SERVER,
+                    server: u32::from(FIRST_SERVER_HANDLE) + position as u32,
+                    status: 0,
+                    object,
+                }
+            }
+        };
+        entries.push(entry);
+    }
+    // The child holds one reference to each shared object. A descriptor whose server is
+    // gone (it cannot take the reference) is left out, as if closed in the child.
+    let mut retained: Vec<(Handle, u64)> = Vec::new();
+    for &(server, object) in &objects {
+        match retain(server, object) {
+            Ok(()) => retained.push((server, object)),
+            Err(Errno::Eio) => entries.retain(|entry| {
+                entry.kind != DESCRIPTOR_SERVER || entry.object != object || {
+                    let position = entry.server - u32::from(FIRST_SERVER_HANDLE);
+                    servers.get(position as usize) != Some(&server)
+                }
+            }),
+            Err(error) => {
+                release_objects(&retained);
+                return Err(error);
+            }
+        }
+    }
+    let objects = retained;
+    let block = match start_block(arguments, environment, &entries) {
+        Ok(block) => block,
+        Err(error) => {
+            release_objects(&objects);
+            return Err(error);
+        }
+    };
+    let mut descriptor = MessageDescriptor::new(0);
+    let (label, words) = ProcRequest::Spawn {
+        flags: spawn_flags(attributes),
+        group: attributes.process_group.map_or(0, |group| u64::from(group as u32)),
+    }
+    .to_message();
+    descriptor.label = label;
+    descriptor.words = words;
+    descriptor.leases[0] = Lease {
+        address: image.as_ptr() as u64,
+        length: image.len() as u64,
+        rights: LEASE_READ,
+        reserved: 0,
+    };
+    descriptor.lease_count = 1;
+    descriptor.handles[0].handle = block.0;
+    descriptor.handles[0].mode = TRANSFER_MOVE;
+    descriptor.handles[0].rights = courier_abi::Rights::ALL.0;
+    for (index, &server) in servers.iter().enumerate() {
+        let transfer = &mut descriptor.handles[index + 1];
+        transfer.handle = server;
+        transfer.mode = TRANSFER_COPY;
+        transfer.rights = courier_abi::Rights::ALL.0;
+    }
+    descriptor.handle_count = 1 + servers.len() as u32;
+    let answer = endpoint.call_with(&mut descriptor).map_err(Errno::from);
+    let result = match answer {
+        Ok(answer) if answer.label == 0 => Ok(pid_of(answer.words[0])),
+        Ok(answer) => Err(Errno::from_number(answer.label as i32).unwrap_or(Errno::Eio)),
+        Err(error) => Err(error),
+    };
+    if result.is_err() {
+        release_objects(&objects);
+    }
+    result
+}
+
+fn spawn_flags(attributes: &SpawnAttributes) -> u64 {
+    let mut flags = 0;
+    if attributes.process_group.is_some() {
+        flags |= SPAWN_SET_PROCESS_GROUP;
+    }
+    if attributes.new_session {
+        flags |= SPAWN_SET_SESSION;
+    }
+    flags
+}
+
+/// Writes a start block (`courier_abi::start`) into a new memory object, for a program
+/// about to be spawned.
+///
+/// # Errors
+///
+/// `E2BIG`, `EINVAL` (a NUL byte in a string), `ENOMEM`, kernel errors.
+pub fn start_block(
+    arguments: &[&str],
+    environment: &[&str],
+    entries: &[DescriptorEntry],
+) -> Result<MemoryObject, Errno> {
+    let size = courier_abi::start::HEADER_SIZE
+        + entries.len() * courier_abi::start::DESCRIPTOR_SIZE
+        + arguments.iter().chain(environment).map(|string| string.len() + 1).sum::<usize>();
+    if size > courier_abi::start::MAX_START_BLOCK {
+        return Err(Errno::E2big);
+    }
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(size).map_err(|_| Errno::Enomem)?;
+    bytes.resize(size, 0);
+    let length = encode(
+        &mut bytes,
+        arguments.iter().map(|string| string.as_bytes()),
+        environment.iter().map(|string| string.as_bytes()),
+        entries,
+    )
+    .map_err(|error| match error {
+        courier_abi::start::StartBlockError::TooLarge => Errno::E2big,
+        _ => Errno::Einval,
+    })?;
+    let object = MemoryObject::create(length.max(1)).map_err(Errno::from)?;
+    let mapping = match object.map(0, 0, length.max(1), MAP_READ | MAP_WRITE) {
+        Ok(mapping) => mapping,
+        Err(error) => {
+            let _ = crate::handle::close(object.0);
+            return Err(Errno::from(error));
+        }
+    };
+    mapping.write_bytes(0, &bytes[..length]);
+    let _ = crate::memory::unmap(mapping);
+    Ok(object)
+}
+
+fn retain(server: Handle, object: u64) -> Result<(), Errno> {
+    io_call(server, IoRequest::Retain { object })
+}
+
+fn release_objects(objects: &[(Handle, u64)]) {
+    for &(server, object) in objects {
+        let _ = io_call(server, IoRequest::Close { object });
+    }
+}
+
+fn io_call(server: Handle, request: IoRequest) -> Result<(), Errno> {
+    let (label, words) = request.to_message();
+    let answer = Endpoint(server).call(label, words).map_err(Errno::from)?;
+    match answer.label {
+        0 => Ok(()),
+        code => Err(Errno::from_number(code as i32).unwrap_or(Errno::Eio)),
+    }
+}
+
+/// `waitpid(selector, options)`: waits for a child to end and reaps it. `selector` > 0
+/// names a child, -1 any child, 0 any child in the caller's process group, < -1 any child
+/// in group `-selector`. Returns the child's pid and its wait status, or `(0, 0)` with
+/// [`WNOHANG`] when none has ended yet.
+///
+/// # Errors
+///
+/// `ECHILD` (no such child), `EINVAL` (bad options), `EINTR`.
+pub fn waitpid(selector: Pid, options: u64) -> Result<(Pid, i32), Errno> {
+    let words = request(ProcRequest::Wait { selector: i64::from(selector), options })?;
+    Ok((pid_of(words[0]), words[1] as u32 as i32))
+}
+
+/// `WNOHANG`: do not wait.
+pub const WNOHANG: u64 = WAIT_NO_HANG;
+
+/// Waits for any child (`wait`).
+///
+/// # Errors
+///
+/// As [`waitpid`].
+pub fn wait() -> Result<(Pid, i32), Errno> {
+    waitpid(-1, 0)
+}
+
+/// `kill(target, signal)`: `target` > 0 one process, 0 the caller's group, -1 every process
+/// the caller may signal but init and itself, < -1 group `-target`; signal 0 only checks.
+///
+/// # Errors
+///
+/// `ESRCH`, `EPERM`, `EINVAL`.
+pub fn kill(target: Pid, signal: u32) -> Result<(), Errno> {
+    request(ProcRequest::Kill { target: i64::from(target), signal: u64::from(signal) }).map(|_| ())
+}
+
+/// The caller's pid.
+///
+/// # Errors
+///
+/// `ENOSYS` without proc.
+pub fn getpid() -> Result<Pid, Errno> {
+    request(ProcRequest::Identify).map(|words| pid_of(words[0]))
+}
+
+/// The caller's parent's pid.
+///
+/// # Errors
+///
+/// `ENOSYS` without proc.
+pub fn getppid() -> Result<Pid, Errno> {
+    request(ProcRequest::Identify).map(|words| pid_of(words[1]))
+}
+
+/// `setpgid(pid, group)`.
+///
+/// # Errors
+///
+/// `EINVAL` (negative group), `ESRCH`, `EPERM`, `EACCES` (a spawned child).
+pub fn setpgid(pid: Pid, group: Pid) -> Result<(), Errno> {
+    if group < 0 || pid < 0 {
+        return Err(if group < 0 { Errno::Einval } else { Errno::Esrch });
+    }
+    request(ProcRequest::SetProcessGroup { pid: pid as u64, group: group as u64 }).map(|_| ())
+}
+
+/// `getpgid(pid)` (0: the caller).
+///
+/// # Errors
+///
+/// `ESRCH`.
+pub fn getpgid(pid: Pid) -> Result<Pid, Errno> {
+    if pid < 0 {
+        return Err(Errno::Esrch);
+    }
+    request(ProcRequest::GetProcessGroup { pid: pid as u64 }).map(|words| pid_of(words[0]))
+}
+
+/// `getpgrp()`: the caller's process group.
+///
+/// # Errors
+///
+/// `ENOSYS` without proc.
+pub fn getpgrp() -> Result<Pid, Errno> {
+    getpgid(0)
+}
+
+/// `setsid()`: a new session and group led by the caller; returns its id.
+///
+/// # Errors
+///
+/// `EPERM` when the caller leads a process group.
+pub fn setsid() -> Result<Pid, Errno> {
+    request(ProcRequest::CreateSession).map(|words| pid_of(words[0]))
+}
+
+/// `getsid(pid)` (0: the caller).
+///
+/// # Errors
+///
+/// `ESRCH`.
+pub fn getsid(pid: Pid) -> Result<Pid, Errno> {
+    if pid < 0 {
+        return Err(Errno::Esrch);
+    }
+    request(ProcRequest::GetSession { pid: pid as u64 }).map(|words| pid_of(words[0]))
+}
+
+/// The caller's credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    /// Real user id.
+    pub uid: u32,
+    /// Effective user id.
+    pub euid: u32,
+    /// Real group id.
+    pub gid: u32,
+    /// Effective group id.
+    pub egid: u32,
+}
+
+/// The caller's user and group ids.
+///
+/// # Errors
+///
+/// `ENOSYS` without proc.
+pub fn credentials() -> Result<Credentials, Errno> {
+    request(ProcRequest::GetCredentials).map(|words| Credentials {
+        uid: words[0] as u32,
+        euid: words[1] as u32,
+        gid: words[2] as u32,
+        egid: words[3] as u32,
+    })
+}
+
+/// `getuid()`.
+///
+/// # Errors
+///
+/// `ENOSYS` without proc.
+pub fn getuid() -> Result<u32, Errno> {
+    credentials().map(|credentials| credentials.uid)
+}
+
+/// `geteuid()`.
+///
+/// # Errors
+///
+/// `ENOSYS` without proc.
+pub fn geteuid() -> Result<u32, Errno> {
+    credentials().map(|credentials| credentials.euid)
+}
+
+/// `getgid()`.
+///
+/// # Errors
+///
+/// `ENOSYS` without proc.
+pub fn getgid() -> Result<u32, Errno> {
+    credentials().map(|credentials| credentials.gid)
+}
+
+/// `getegid()`.
+///
+/// # Errors
+///
+/// `ENOSYS` without proc.
+pub fn getegid() -> Result<u32, Errno> {
+    credentials().map(|credentials| credentials.egid)
+}
+
+/// `setuid(uid)`.
+///
+/// # Errors
+///
+/// `EPERM` for an unprivileged caller asking for another id.
+pub fn setuid(uid: u32) -> Result<(), Errno> {
+    request(ProcRequest::SetUserId { uid: u64::from(uid) }).map(|_| ())
+}
+
+/// `setgid(gid)`.
+///
+/// # Errors
+///
+/// `EPERM` for an unprivileged caller asking for another id.
+pub fn setgid(gid: u32) -> Result<(), Errno> {
+    request(ProcRequest::SetGroupId { gid: u64::from(gid) }).map(|_| ())
+}
+
+/// What proc knows of a process (as `/proc/<pid>/stat` tells).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// Its parent.
+    pub parent: Pid,
+    /// Its process group.
+    pub process_group: Pid,
+    /// Its session.
+    pub session: Pid,
+    /// Whether it has ended and waits to be reaped.
+    pub zombie: bool,
+}
+
+/// Facts about `pid`.
+///
+/// # Errors
+///
+/// `ESRCH`.
+pub fn process_info(pid: Pid) -> Result<ProcessInfo, Errno> {
+    if pid <= 0 {
+        return Err(Errno::Esrch);
+    }
+    request(ProcRequest::ProcessInfo { pid: pid as u64 }).map(|words| ProcessInfo {
+        parent: pid_of(words[0]),
+        process_group: pid_of(words[1]),
+        session: pid_of(words[2]),
+        zombie: words[3] == courier_abi::proc::STATE_ZOMBIE,
+    })
+}
+
+/// `WIFEXITED(status)`.
+pub const fn exited(status: i32) -> bool {
+    status & 0x7f == 0
+}
+
+/// `WEXITSTATUS(status)`.
+pub const fn exit_status(status: i32) -> i32 {
+    (status >> 8) & 0xff
+}
+
+/// `WIFSIGNALED(status)`.
+pub const fn signaled(status: i32) -> bool {
+    ((status & 0x7f) + 1) as i8 >= 2
+}
+
+/// `WTERMSIG(status)`.
+pub const fn terminating_signal(status: i32) -> i32 {
+    status & 0x7f
+}

@@ -1,0 +1,397 @@
+//! proc: the process server's main loop. It decodes requests, asks the pure core
+//! (`courier_proc_core`) what they mean, and turns the core's decisions into kernel calls
+//! and replies.
+//!
+//! The kernel starts proc first (when the command line has no `courier.run=`). proc
+//! creates its endpoint, starts `init` as pid 1, and serves:
+//!
+//! - requests from processes (`courier_abi::proc::ProcRequest`), each arriving through a
+//!   send handle badged with the caller's pid, so the caller is known without trusting
+//!   the message;
+//! - death notices for every process it started (the watch is set by the kernel before
+//!   the child runs), which turn it into a zombie and answer waiting parents;
+//! - cancel notices for a parent's held `Wait` (it was interrupted), answered `EINTR`.
+//!
+//! When init ends, proc ends every remaining process and exits with init's status; the
+//! kernel then reports and powers off.
+
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use courier_proc_core::{Answer, ExitOutcome, INIT, Pid, ProcessTable, SpawnOptions, WaitOutcome};
+use libsys::abi::ipc::{
+    MESSAGE_WORDS, RECEIVED_EXTENDED, ReceiveDescriptor, Received, ReceivedKind,
+};
+use libsys::abi::proc::{
+    ProcRequest, SPAWN_FLAGS, SPAWN_SET_PROCESS_GROUP, SPAWN_SET_SESSION, STATE_LIVE, STATE_ZOMBIE,
+};
+use libsys::abi::process::ExitStatus;
+use libsys::abi::signal::{DefaultAction, default_action};
+use libsys::abi::start::{DESCRIPTOR_CONSOLE, DescriptorEntry, START_ARGUMENT};
+use libsys::abi::{Errno, Handle, HandleKind, KernelError, NO_TIMEOUT, Rights};
+use libsys::ipc::{Endpoint, ReplyId, lease_read, reply};
+
+libsys::main!(main);
+
+/// Longest image name accepted.
+const MAX_IMAGE_NAME: usize = 64;
+
+/// The program proc starts as pid 1.
+const INIT_IMAGE: &str = "init";
+
+/// What proc holds for a live process.
+struct Child {
+    /// Its control handle (kill, upcalls).
+    control: Handle,
+}
+
+/// The server's state.
+struct Proc {
+    endpoint: Endpoint,
+    table: ProcessTable<u32>,
+    children: BTreeMap<Pid, Child>,
+}
+
+fn main() -> i32 {
+    match run() {
+        Ok(status) => status,
+        Err(error) => {
+            libsys::eprintln!("proc: {error}");
+            1
+        }
+    }
+}
+
+fn run() -> Result<i32, Errno> {
+    let endpoint = Endpoint::create().map_err(Errno::from)?;
+    let mut proc = Proc { endpoint, table: ProcessTable::new(), children: BTreeMap::new() };
+    let init = proc.table.create_init();
+    let console = |descriptor: u32, status: u64| DescriptorEntry {
+        descriptor,
+        kind: DESCRIPTOR_CONSOLE,
+        server: 0,
+        status: status as u32,
+        object: 0,
+    };
+    let descriptors = [
+        console(0, libsys::abi::io::O_RDONLY),
+        console(1, libsys::abi::io::O_WRONLY),
+        console(2, libsys::abi::io::O_WRONLY),
+    ];
+    let block = libsys::proc::start_block(&[INIT_IMAGE], &[], &descriptors)?;
+    let started = proc.start(init, INIT_IMAGE, block.0, &[]);
+    let _ = libsys::handle::close(block.0);
+    if let Err(error) = started {
+        libsys::eprintln!("proc: cannot start {INIT_IMAGE}: {error}");
+        return Err(error);
+    }
+    let mut descriptor = ReceiveDescriptor::default();
+    loop {
+        let received = match proc.endpoint.receive(Some(&mut descriptor), NO_TIMEOUT) {
+            Ok(received) => received,
+            Err(KernelError::Interrupted) => continue,
+            Err(error) => return Err(Errno::from(error)),
+        };
+        match received.kind {
+            ReceivedKind::Message => {
+                let handles = if received.flags & RECEIVED_EXTENDED != 0 {
+                    &descriptor.handles
+                        [..(descriptor.handle_count as usize).min(descriptor.handles.len())]
+                } else {
+                    &[]
+                };
+                proc.request(&received, handles);
+            }
+            ReceivedKind::Death => {
+                let pid = received.badge as Pid;
+                let status = received.words[1] as u32;
+                if let Some(status) = proc.died(pid, status) {
+                    return Ok(status);
+                }
+            }
+            ReceivedKind::Cancel => proc.cancelled(received.reply),
+            ReceivedKind::Notification => {}
+        }
+    }
+}
+
+/// The answer to a request: an errno (0 for success) and the words.
+type Outcome = Result<[u64; MESSAGE_WORDS], Errno>;
+
+fn words(values: &[u64]) -> [u64; MESSAGE_WORDS] {
+    let mut words = [0; MESSAGE_WORDS];
+    words[..values.len()].copy_from_slice(values);
+    words
+}
+
+fn answer(reply_id: u32, outcome: Outcome) {
+    let result = match outcome {
+        Ok(words) => reply(ReplyId(reply_id), 0, words),
+        Err(errno) => reply(ReplyId(reply_id), errno.number() as u32, [0; MESSAGE_WORDS]),
+    };
+    // A caller that died meanwhile cannot be answered; nothing to do.
+    let _ = result;
+}
+
+impl Proc {
+    /// Starts `image` as process `pid` (already in the table) with the start block and
+    /// descriptor servers given; the kernel sets the death watch before the child runs.
+    fn start(
+        &mut self,
+        pid: Pid,
+        image: &str,
+        block: Handle,
+        servers: &[Handle],
+    ) -> Result<(), Errno> {
+        // TRANSFER is needed to pass the handle to the child at spawn; the child holds the
+        // same rights, so it could hand its identity on deliberately, as it could an fd.
+        let rights = Rights::SEND.union(Rights::TRANSFER);
+        let proc_handle = match self.endpoint.mint(u64::from(pid), rights) {
+            Ok(endpoint) => endpoint.0,
+            Err(error) => {
+                self.table.abandon(pid);
+                return Err(Errno::from(error));
+            }
+        };
+        let mut handles: Vec<Handle> = Vec::with_capacity(2 + servers.len());
+        handles.push(proc_handle);
+        handles.push(block);
+        handles.extend_from_slice(servers);
+        let started = libsys::process::spawn_watched(
+            image,
+            &handles,
+            START_ARGUMENT,
+            &self.endpoint,
+            u64::from(pid),
+        );
+        // The child has its own copies now.
+        let _ = libsys::handle::close(proc_handle);
+        match started {
+            Ok((child, _watch)) => {
+                self.children.insert(pid, Child { control: child.control });
+                Ok(())
+            }
+            Err(error) => {
+                self.table.abandon(pid);
+                Err(match error {
+                    KernelError::NoSuchImage => Errno::Enoent,
+                    KernelError::BadImage => Errno::Enoexec,
+                    other => Errno::from(other),
+                })
+            }
+        }
+    }
+
+    fn request(&mut self, received: &Received, handles: &[Handle]) {
+        let caller = received.badge as Pid;
+        let reply_id = received.reply;
+        let Some(request) = ProcRequest::from_message(received.label, received.words) else {
+            close_all(handles);
+            answer(reply_id, Err(Errno::Enosys));
+            return;
+        };
+        if self.table.info(caller).is_none_or(|info| info.zombie) {
+            close_all(handles);
+            answer(reply_id, Err(Errno::Esrch));
+            return;
+        }
+        let outcome = match request {
+            ProcRequest::Spawn { flags, group } => {
+                let outcome = self.spawn(caller, reply_id, flags, group, handles);
+                close_all(handles);
+                outcome
+            }
+            ProcRequest::Wait { selector, options } => {
+                close_all(handles);
+                let Ok(selector) = i32::try_from(selector) else {
+                    answer(reply_id, Err(Errno::Echild));
+                    return;
+                };
+                match self.table.wait(caller, selector, options, reply_id) {
+                    WaitOutcome::Reaped { pid, status } => {
+                        Ok(words(&[u64::from(pid), u64::from(status)]))
+                    }
+                    WaitOutcome::NothingYet => Ok(words(&[0, 0])),
+                    WaitOutcome::Blocked => return,
+                    WaitOutcome::Failed(errno) => Err(errno),
+                }
+            }
+            other => {
+                close_all(handles);
+                self.simple(caller, other)
+            }
+        };
+        answer(reply_id, outcome);
+    }
+
+    /// Requests answered at once with no handles involved.
+    fn simple(&mut self, caller: Pid, request: ProcRequest) -> Outcome {
+        let pid_argument = |value: u64| Pid::try_from(value).map_err(|_| Errno::Esrch);
+        match request {
+            ProcRequest::Kill { target, signal } => {
+                let target = i32::try_from(target).unwrap_or(i32::MIN);
+                let signal = u32::try_from(signal).map_err(|_| Errno::Einval)?;
+                let outcome = self.table.kill(caller, target, signal)?;
+                for pid in outcome.deliver_to {
+                    self.deliver(pid, signal);
+                }
+                Ok(words(&[]))
+            }
+            ProcRequest::Identify => {
+                let parent = self.table.parent(caller).unwrap_or(0);
+                Ok(words(&[u64::from(caller), u64::from(parent)]))
+            }
+            ProcRequest::SetProcessGroup { pid, group } => self
+                .table
+                .set_process_group(
+                    caller,
+                    pid_argument(pid)?,
+                    Pid::try_from(group).map_err(|_| Errno::Einval)?,
+                )
+                .map(|()| words(&[])),
+            ProcRequest::GetProcessGroup { pid } => self
+                .table
+                .process_group(caller, pid_argument(pid)?)
+                .map(|group| words(&[u64::from(group)])),
+            ProcRequest::CreateSession => {
+                self.table.create_session(caller).map(|session| words(&[u64::from(session)]))
+            }
+            ProcRequest::GetSession { pid } => self
+                .table
+                .session(caller, pid_argument(pid)?)
+                .map(|session| words(&[u64::from(session)])),
+            ProcRequest::GetCredentials => {
+                let credentials = self.table.credentials(caller).ok_or(Errno::Esrch)?;
+                Ok(words(&[
+                    u64::from(credentials.uid),
+                    u64::from(credentials.euid),
+                    u64::from(credentials.gid),
+                    u64::from(credentials.egid),
+                ]))
+            }
+            ProcRequest::SetUserId { uid } => {
+                let uid = u32::try_from(uid).map_err(|_| Errno::Einval)?;
+                self.table.set_user_id(caller, uid).map(|()| words(&[]))
+            }
+            ProcRequest::SetGroupId { gid } => {
+                let gid = u32::try_from(gid).map_err(|_| Errno::Einval)?;
+                self.table.set_group_id(caller, gid).map(|()| words(&[]))
+            }
+            ProcRequest::ProcessInfo { pid } => {
+                let info = self.table.info(pid_argument(pid)?).ok_or(Errno::Esrch)?;
+                let state = if info.zombie { STATE_ZOMBIE } else { STATE_LIVE };
+                Ok(words(&[
+                    u64::from(info.parent),
+                    u64::from(info.process_group),
+                    u64::from(info.session),
+                    state,
+                ]))
+            }
+            ProcRequest::Spawn { .. } | ProcRequest::Wait { .. } => Err(Errno::Einval),
+        }
+    }
+
+    /// `Spawn`: the image name is lease 0; `handles` are the start block then the
+    /// descriptor servers.
+    fn spawn(
+        &mut self,
+        caller: Pid,
+        reply_id: u32,
+        flags: u64,
+        group: u64,
+        handles: &[Handle],
+    ) -> Outcome {
+        if flags & !SPAWN_FLAGS != 0 {
+            return Err(Errno::Einval);
+        }
+        let Some((&block, servers)) = handles.split_first() else { return Err(Errno::Einval) };
+        if libsys::handle::info(block).map(|(kind, _, _)| kind) != Ok(HandleKind::MemoryObject) {
+            return Err(Errno::Einval);
+        }
+        let mut name = [0u8; MAX_IMAGE_NAME];
+        let length = lease_read(ReplyId(reply_id), 0, 0, &mut name).map_err(Errno::from)?;
+        let image = core::str::from_utf8(&name[..length]).map_err(|_| Errno::Enoent)?;
+        if image.is_empty() {
+            return Err(Errno::Enoent);
+        }
+        let options = SpawnOptions {
+            process_group: (flags & SPAWN_SET_PROCESS_GROUP != 0)
+                .then(|| Pid::try_from(group).map_err(|_| Errno::Einval))
+                .transpose()?,
+            new_session: flags & SPAWN_SET_SESSION != 0,
+        };
+        let pid = self.table.create(caller, options)?;
+        self.start(pid, image, block, servers)?;
+        Ok(words(&[u64::from(pid)]))
+    }
+
+    /// Delivers `signal` to live process `pid` with its default action (handlers come with
+    /// the signals work): terminating signals end it as Linux would, the others do nothing
+    /// yet.
+    fn deliver(&mut self, pid: Pid, signal: u32) {
+        let Some(child) = self.children.get(&pid) else { return };
+        let terminates = matches!(
+            default_action(signal),
+            Some(DefaultAction::Terminate | DefaultAction::CoreDump)
+        );
+        if terminates {
+            let _ = libsys::upcall::kill(child.control, ExitStatus::Killed(signal as u8));
+        }
+    }
+
+    /// A death notice: `pid` ended with wait status `status`. Returns init's exit status when
+    /// init was the one (the system is ending).
+    fn died(&mut self, pid: Pid, status: u32) -> Option<i32> {
+        if let Some(child) = self.children.remove(&pid) {
+            let _ = libsys::handle::close(child.control);
+        }
+        let ExitOutcome { answers, init_exited, .. } = self.table.exited(pid, status);
+        for Answer { waiter, result } in answers {
+            answer(
+                waiter,
+                result.map(|(child, status)| words(&[u64::from(child), u64::from(status)])),
+            );
+        }
+        if !init_exited && pid != INIT {
+            return None;
+        }
+        self.shut_down();
+        let code = match ExitStatus::from_word(u64::from(status)) {
+            Some(ExitStatus::Exited(code)) => i32::from(code),
+            Some(ExitStatus::Killed(signal)) => 128 + i32::from(signal),
+            None => 1,
+        };
+        Some(code)
+    }
+
+    /// Init has ended: every remaining process ends too.
+    fn shut_down(&mut self) {
+        let remaining: Vec<Pid> = self.children.keys().copied().collect();
+        for pid in remaining {
+            if let Some(child) = self.children.remove(&pid) {
+                let signal = libsys::abi::signal::SIGKILL as u8;
+                let _ = libsys::upcall::kill(child.control, ExitStatus::Killed(signal));
+                let _ = libsys::handle::close(child.control);
+            }
+        }
+    }
+
+    /// A cancel notice: a parent's held `Wait` was interrupted (or the parent died).
+    fn cancelled(&mut self, reply_id: u32) {
+        if self.table.cancel_wait(&reply_id) {
+            answer(reply_id, Err(Errno::Eintr));
+        }
+    }
+}
+
+fn close_all(handles: &[Handle]) {
+    for &handle in handles {
+        let _ = libsys::handle::close(handle);
+    }
+}

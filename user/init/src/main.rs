@@ -1,0 +1,112 @@
+//! init, pid 1: starts the servers, then the program named by `init=` on the kernel
+//! command line (`hello` until there is a shell), and reaps every child, orphans
+//! included. When that program ends, init ends with its status, and proc then ends the
+//! system.
+
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use libsys::Errno;
+use libsys::proc::{self, SpawnAttributes};
+
+libsys::main!(main);
+
+/// Servers init starts before the program, in order.
+const SERVERS: &[&str] = &[];
+
+/// The program run when the command line names none.
+const DEFAULT_PROGRAM: &str = "hello";
+
+/// The program and its arguments from `init=NAME` and `init.args="A B"` on the kernel
+/// command line.
+fn program_from_command_line() -> (String, Vec<String>) {
+    let line = libsys::process::kernel_command_line().unwrap_or_default();
+    let mut program = String::from(DEFAULT_PROGRAM);
+    let mut arguments = Vec::new();
+    for word in split_words(&line) {
+        if let Some(name) = word.strip_prefix("init=") {
+            program = String::from(name);
+        } else if let Some(list) = word.strip_prefix("init.args=") {
+            arguments =
+                list.split(',').filter(|argument| !argument.is_empty()).map(String::from).collect();
+        }
+    }
+    (program, arguments)
+}
+
+/// Splits a command line into words, keeping double-quoted parts together.
+fn split_words(line: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let mut start = None;
+    let mut quoted = false;
+    for (index, character) in line.char_indices() {
+        match character {
+            '"' => quoted = !quoted,
+            ' ' | '\t' | '\n' if !quoted => {
+                if let Some(begin) = start.take() {
+                    words.push(&line[begin..index]);
+                }
+            }
+            _ if start.is_none() => start = Some(index),
+            _ => {}
+        }
+    }
+    if let Some(begin) = start {
+        words.push(&line[begin..]);
+    }
+    words
+}
+
+fn describe(status: i32) -> String {
+    if proc::exited(status) {
+        alloc::format!("exited with status {}", proc::exit_status(status))
+    } else {
+        let signal = proc::terminating_signal(status) as u32;
+        let name = libsys::abi::signal::name(signal).unwrap_or("a signal");
+        alloc::format!("killed by {name} (signal {signal})")
+    }
+}
+
+fn main() -> i32 {
+    for server in SERVERS {
+        if let Err(error) = proc::spawn(server, &[server], &[], &[], &SpawnAttributes::default()) {
+            libsys::eprintln!("init: cannot start {server}: {error}");
+        }
+    }
+    let (program, arguments) = program_from_command_line();
+    let mut argv: Vec<&str> = Vec::with_capacity(arguments.len() + 1);
+    argv.push(&program);
+    argv.extend(arguments.iter().map(String::as_str));
+    libsys::println!("init: starting {program}");
+    let main_pid = match proc::spawn(&program, &argv, &[], &[], &SpawnAttributes::default()) {
+        Ok(pid) => pid,
+        Err(error) => {
+            libsys::eprintln!("init: cannot start {program}: {error}");
+            return 127;
+        }
+    };
+    loop {
+        match proc::wait() {
+            Ok((pid, status)) if pid == main_pid => {
+                libsys::println!("init: {program} (pid {pid}) {}", describe(status));
+                return if proc::exited(status) {
+                    proc::exit_status(status)
+                } else {
+                    128 + proc::terminating_signal(status)
+                };
+            }
+            Ok(_) => {}
+            Err(Errno::Eintr) => {}
+            Err(error) => {
+                libsys::eprintln!("init: wait failed: {error}");
+                return 1;
+            }
+        }
+    }
+}
