@@ -1,11 +1,13 @@
 //! File descriptors: the table a POSIX program expects, kept in the program itself.
 //!
-//! A descriptor names either the kernel console or an *object* of a server (an open file
-//! description the server keeps), reached over the I/O protocol (`courier_abi::io`).
-//! Descriptors that share an object (after `dup`) share one reference to it: the server is
-//! told to close the object when the last of them closes. The descriptor flag
-//! `FD_CLOEXEC` lives here; status flags (`O_NONBLOCK`, `O_APPEND`) live with the object,
-//! in the server, as on Linux. A process started by proc inherits the descriptors its
+//! A descriptor names either the kernel console or an open file description of a server,
+//! held as a *reference* handle (`courier_abi::io`): calls through it reach the server
+//! with the description's badge. Descriptors duplicated in this process share the handle,
+//! which is closed with the last of them; a spawned child gets its own copy of the
+//! handle. When the last handle anywhere closes (or its holders die) the kernel tells the
+//! server, which is how a pipe's reader sees end of file. The descriptor flag
+//! `FD_CLOEXEC` lives here; status flags (`O_NONBLOCK`, `O_APPEND`) live with the
+//! description, in the server, as on Linux. A process started by proc inherits the descriptors its
 //! parent passed (see [`crate::proc::spawn`]); one started by the kernel gets the console
 //! as 0, 1 and 2.
 
@@ -32,12 +34,10 @@ pub enum Target {
         /// `O_RDONLY` or `O_WRONLY`, and `O_NONBLOCK`/`O_APPEND` if set.
         status: u64,
     },
-    /// Object `object` of the server at `server` (a handle to its endpoint).
+    /// An open file description of a server, through its reference.
     Server {
-        /// The server's endpoint.
-        server: Handle,
-        /// The server's id for the open file description.
-        object: u64,
+        /// The reference handle.
+        reference: Handle,
     },
 }
 
@@ -100,30 +100,18 @@ impl Table {
             index != except && entry.is_some_and(|entry| entry.target == target)
         })
     }
+}
 
-    /// Whether any descriptor uses `server`'s endpoint handle.
-    fn server_in_use(&mut self, server: Handle) -> bool {
-        self.entries().iter().flatten().any(
-            |entry| matches!(entry.target, Target::Server { server: used, .. } if used == server),
-        )
+/// Drops a descriptor: closes the reference handle when it was the last descriptor using
+/// it (the server then hears of it if no other process holds it).
+fn release(target: Target, last: bool) {
+    if let (Target::Server { reference }, true) = (target, last) {
+        let _ = crate::handle::close(reference);
     }
 }
 
-/// Drops a descriptor's reference: tells the server when the object has no descriptor
-/// left, and closes the endpoint handle when no descriptor uses the server any more.
-fn release(target: Target, last_reference: bool, server_unused: bool) -> Result<(), Errno> {
-    let Target::Server { server, object } = target else { return Ok(()) };
-    let mut result = Ok(());
-    if last_reference {
-        result = io_call(server, IoRequest::Close { object }, None).map(|_| ());
-    }
-    if server_unused {
-        let _ = crate::handle::close(server);
-    }
-    result
-}
-
-/// Sends `request` to `server`, lending `lease`; the answer's first word.
+/// Sends `request` through the reference `server`, lending `lease`; the answer's first
+/// word.
 fn io_call(server: Handle, request: IoRequest, lease: Option<Lease>) -> Result<u64, Errno> {
     let (label, words) = request.to_message();
     let mut descriptor = MessageDescriptor::new(label);
@@ -156,14 +144,14 @@ pub fn read(fd: Fd, buffer: &mut [u8]) -> Result<usize, Errno> {
             }
             read_console(buffer, status & courier_abi::io::O_NONBLOCK != 0)
         }
-        Target::Server { server, object } => {
+        Target::Server { reference } => {
             let lease = Lease {
                 address: buffer.as_mut_ptr() as u64,
                 length: buffer.len() as u64,
                 rights: LEASE_WRITE,
                 reserved: 0,
             };
-            io_call(server, IoRequest::Read { object }, Some(lease)).map(|count| count as usize)
+            io_call(reference, IoRequest::Read, Some(lease)).map(|count| count as usize)
         }
     }
 }
@@ -203,14 +191,14 @@ pub fn write(fd: Fd, bytes: &[u8]) -> Result<usize, Errno> {
             }
             crate::console::write(bytes).map_err(Errno::from)
         }
-        Target::Server { server, object } => {
+        Target::Server { reference } => {
             let lease = Lease {
                 address: bytes.as_ptr() as u64,
                 length: bytes.len() as u64,
                 rights: LEASE_READ,
                 reserved: 0,
             };
-            io_call(server, IoRequest::Write { object }, Some(lease)).map(|count| count as usize)
+            io_call(reference, IoRequest::Write, Some(lease)).map(|count| count as usize)
         }
     }
 }
@@ -219,22 +207,17 @@ pub fn write(fd: Fd, bytes: &[u8]) -> Result<usize, Errno> {
 ///
 /// # Errors
 ///
-/// `EBADF` for a descriptor that is not open; an error the server gives when the object
-/// closes (the descriptor is closed anyway, as POSIX requires).
+/// `EBADF` for a descriptor that is not open.
 pub fn close(fd: Fd) -> Result<(), Errno> {
     let index = usize::try_from(fd).map_err(|_| Errno::Ebadf)?;
-    let (target, last, unused) = {
+    let (target, last) = {
         let mut table = TABLE.lock();
         let entry = table.get(fd).ok_or(Errno::Ebadf)?;
         table.entries()[index] = None;
-        let last = !table.shared(entry.target, index);
-        let unused = match entry.target {
-            Target::Server { server, .. } => !table.server_in_use(server),
-            Target::Console { .. } => false,
-        };
-        (entry.target, last, unused)
+        (entry.target, !table.shared(entry.target, index))
     };
-    release(target, last, unused)
+    release(target, last);
+    Ok(())
 }
 
 /// Duplicates `fd` onto the lowest free descriptor.
@@ -261,7 +244,7 @@ fn duplicate_from(fd: Fd, lowest: usize, close_on_spawn: bool) -> Result<Fd, Err
 /// `EBADF` when `old` is not open or `new` is out of range.
 pub fn dup2(old: Fd, new: Fd) -> Result<Fd, Errno> {
     let new_index = usize::try_from(new).ok().filter(|&index| index < OPEN_MAX as usize);
-    let (released, result) = {
+    let released = {
         let mut table = TABLE.lock();
         let entry = table.get(old).ok_or(Errno::Ebadf)?;
         let new_index = new_index.ok_or(Errno::Ebadf)?;
@@ -275,21 +258,12 @@ pub fn dup2(old: Fd, new: Fd) -> Result<Fd, Errno> {
             entries.resize(new_index + 1, None);
         }
         entries[new_index] = Some(Entry { target: entry.target, close_on_spawn: false });
-        let released = previous.map(|previous| {
-            let last = !table.shared(previous.target, usize::MAX);
-            let unused = match previous.target {
-                Target::Server { server, .. } => !table.server_in_use(server),
-                Target::Console { .. } => false,
-            };
-            (previous.target, last, unused)
-        });
-        (released, new)
+        previous.map(|previous| (previous.target, !table.shared(previous.target, usize::MAX)))
     };
-    // Errors closing the old target are ignored, as dup2 does.
-    if let Some((target, last, unused)) = released {
-        let _ = release(target, last, unused);
+    if let Some((target, last)) = released {
+        release(target, last);
     }
-    Ok(result)
+    Ok(new)
 }
 
 /// `fcntl(fd, command, argument)` for `F_DUPFD`, `F_DUPFD_CLOEXEC`, `F_GETFD`, `F_SETFD`,
@@ -321,9 +295,7 @@ pub fn fcntl(fd: Fd, command: u32, argument: u64) -> Result<u64, Errno> {
         }
         F_GETFL => match target_of(fd)? {
             Target::Console { status } => Ok(status),
-            Target::Server { server, object } => {
-                io_call(server, IoRequest::GetStatusFlags { object }, None)
-            }
+            Target::Server { reference } => io_call(reference, IoRequest::GetStatusFlags, None),
         },
         F_SETFL => match target_of(fd)? {
             Target::Console { status } => {
@@ -339,28 +311,39 @@ pub fn fcntl(fd: Fd, command: u32, argument: u64) -> Result<u64, Errno> {
                 }
                 Ok(0)
             }
-            Target::Server { server, object } => io_call(
-                server,
-                IoRequest::SetStatusFlags { object, flags: argument & O_CHANGEABLE },
+            Target::Server { reference } => io_call(
+                reference,
+                IoRequest::SetStatusFlags { flags: argument & O_CHANGEABLE },
                 None,
             )
             .map(|_| 0),
         },
-        _ => Err(Errno::Einval),
+        command => match target_of(fd)? {
+            // Commands of the description's own kind (F_GETPIPE_SZ, ...) go to its server.
+            Target::Server { reference } => {
+                io_call(reference, IoRequest::Control { command, argument }, None)
+            }
+            Target::Console { .. } => Err(Errno::Einval),
+        },
     }
 }
 
-/// Installs a descriptor for object `object` of the server at `server` (the endpoint
-/// handle becomes the table's); returns the lowest free descriptor.
+/// Installs a descriptor for the open file description behind `reference` (a reference
+/// handle a server gave; the table takes it over); returns the lowest free descriptor.
 ///
 /// # Errors
 ///
-/// `EMFILE`, `ENOMEM`.
-pub fn install(server: Handle, object: u64, close_on_spawn: bool) -> Result<Fd, Errno> {
+/// `EMFILE`, `ENOMEM` (the handle is closed then).
+pub fn install(reference: Handle, close_on_spawn: bool) -> Result<Fd, Errno> {
     let mut table = TABLE.lock();
-    let free = table.lowest_free(0)?;
-    table.entries()[free] =
-        Some(Entry { target: Target::Server { server, object }, close_on_spawn });
+    let free = match table.lowest_free(0) {
+        Ok(free) => free,
+        Err(error) => {
+            let _ = crate::handle::close(reference);
+            return Err(error);
+        }
+    };
+    table.entries()[free] = Some(Entry { target: Target::Server { reference }, close_on_spawn });
     Ok(free as Fd)
 }
 

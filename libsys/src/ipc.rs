@@ -168,6 +168,19 @@ impl Endpoint {
         self.receive(descriptor, NO_TIMEOUT)
     }
 
+    /// Creates a reference to this endpoint with `badge` (needs `MINT`): a send handle
+    /// whose calls carry the badge and whose last close this endpoint hears about
+    /// (`ReceivedKind::Released`).
+    ///
+    /// # Errors
+    ///
+    /// Handle errors, `LimitReached`.
+    pub fn create_reference(&self, badge: u64) -> Result<Handle, KernelError> {
+        let results =
+            invoke(Syscall::ReferenceCreate, arguments(&[self.0.0 as usize, badge as usize]))?;
+        Ok(Handle(results[0] as u32))
+    }
+
     /// Delivers notification `notification`'s bits through this endpoint's receive.
     ///
     /// # Errors

@@ -42,6 +42,7 @@ pub mod memory;
 pub mod proc;
 pub mod process;
 pub mod runtime;
+pub mod service;
 pub mod time;
 pub mod upcall;
 

@@ -8,7 +8,6 @@
 
 use alloc::vec::Vec;
 
-use courier_abi::io::IoRequest;
 use courier_abi::ipc::MESSAGE_WORDS;
 use courier_abi::ipc::{LEASE_READ, Lease, MessageDescriptor, TRANSFER_COPY, TRANSFER_MOVE};
 use courier_abi::memory::{MAP_READ, MAP_WRITE};
@@ -80,8 +79,9 @@ fn pid_of(word: u64) -> Pid {
 ///
 /// `ENOENT` (no such image), `ENOEXEC`, `EBADF` (an action on a closed descriptor),
 /// `E2BIG` (arguments and environment too large), `EPERM` (a process group in another
-/// session), `EAGAIN` (no pid free), `EINVAL` (a string with a NUL byte, more than
-/// `MAX_SERVER_HANDLES` descriptor servers), `ENOMEM`, `ENOSYS` without proc.
+/// session), `EAGAIN` (no pid free), `EINVAL` (a string with a NUL byte), `EMFILE` (more
+/// than `MAX_SERVER_HANDLES` distinct server descriptions), `ENOMEM`, `ENOSYS` without
+/// proc.
 pub fn spawn(
     image: &str,
     arguments: &[&str],
@@ -91,9 +91,8 @@ pub fn spawn(
 ) -> Result<Pid, Errno> {
     let endpoint = proc_endpoint()?;
     let descriptors = crate::fd::for_child(actions)?;
-    // The servers the child needs, each once, and the objects it shares with us.
-    let mut servers: Vec<Handle> = Vec::new();
-    let mut objects: Vec<(Handle, u64)> = Vec::new();
+    // Each reference once; the child gets its own handle to it.
+    let mut references: Vec<Handle> = Vec::new();
     let mut entries: Vec<DescriptorEntry> = Vec::new();
     for &(fd, target) in &descriptors {
         let entry = match target {
@@ -104,57 +103,29 @@ pub fn spawn(
                 status: status as u32,
                 object: 0,
             },
-            Target::Server { server, object } => {
-                let position = match servers.iter().position(|&known| known == server) {
+            Target::Server { reference } => {
+                let position = match references.iter().position(|&known| known == reference) {
                     Some(position) => position,
                     None => {
-                        if servers.len() == MAX_SERVER_HANDLES {
-                            return Err(Errno::Einval);
+                        if references.len() == MAX_SERVER_HANDLES {
+                            return Err(Errno::Emfile);
                         }
-                        servers.push(server);
-                        servers.len() - 1
+                        references.push(reference);
+                        references.len() - 1
                     }
                 };
-                if !objects.contains(&(server, object)) {
-                    objects.push((server, object));
-                }
                 DescriptorEntry {
                     descriptor: fd as u32,
                     kind: DESCRIPTOR_SERVER,
                     server: u32::from(FIRST_SERVER_HANDLE) + position as u32,
                     status: 0,
-                    object,
+                    object: 0,
                 }
             }
         };
         entries.push(entry);
     }
-    // The child holds one reference to each shared object. A descriptor whose server is
-    // gone (it cannot take the reference) is left out, as if closed in the child.
-    let mut retained: Vec<(Handle, u64)> = Vec::new();
-    for &(server, object) in &objects {
-        match retain(server, object) {
-            Ok(()) => retained.push((server, object)),
-            Err(Errno::Eio) => entries.retain(|entry| {
-                entry.kind != DESCRIPTOR_SERVER || entry.object != object || {
-                    let position = entry.server - u32::from(FIRST_SERVER_HANDLE);
-                    servers.get(position as usize) != Some(&server)
-                }
-            }),
-            Err(error) => {
-                release_objects(&retained);
-                return Err(error);
-            }
-        }
-    }
-    let objects = retained;
-    let block = match start_block(arguments, environment, &entries) {
-        Ok(block) => block,
-        Err(error) => {
-            release_objects(&objects);
-            return Err(error);
-        }
-    };
+    let block = start_block(arguments, environment, &entries)?;
     let mut descriptor = MessageDescriptor::new(0);
     let (label, words) = ProcRequest::Spawn {
         flags: spawn_flags(attributes),
@@ -173,23 +144,18 @@ pub fn spawn(
     descriptor.handles[0].handle = block.0;
     descriptor.handles[0].mode = TRANSFER_MOVE;
     descriptor.handles[0].rights = courier_abi::Rights::ALL.0;
-    for (index, &server) in servers.iter().enumerate() {
+    for (index, &reference) in references.iter().enumerate() {
         let transfer = &mut descriptor.handles[index + 1];
-        transfer.handle = server;
+        transfer.handle = reference;
         transfer.mode = TRANSFER_COPY;
         transfer.rights = courier_abi::Rights::ALL.0;
     }
-    descriptor.handle_count = 1 + servers.len() as u32;
-    let answer = endpoint.call_with(&mut descriptor).map_err(Errno::from);
-    let result = match answer {
-        Ok(answer) if answer.label == 0 => Ok(pid_of(answer.words[0])),
-        Ok(answer) => Err(Errno::from_number(answer.label as i32).unwrap_or(Errno::Eio)),
-        Err(error) => Err(error),
-    };
-    if result.is_err() {
-        release_objects(&objects);
+    descriptor.handle_count = 1 + references.len() as u32;
+    let answer = endpoint.call_with(&mut descriptor).map_err(Errno::from)?;
+    match answer.label {
+        0 => Ok(pid_of(answer.words[0])),
+        code => Err(Errno::from_number(code as i32).unwrap_or(Errno::Eio)),
     }
-    result
 }
 
 fn spawn_flags(attributes: &SpawnAttributes) -> u64 {
@@ -244,25 +210,6 @@ pub fn start_block(
     mapping.write_bytes(0, &bytes[..length]);
     let _ = crate::memory::unmap(mapping);
     Ok(object)
-}
-
-fn retain(server: Handle, object: u64) -> Result<(), Errno> {
-    io_call(server, IoRequest::Retain { object })
-}
-
-fn release_objects(objects: &[(Handle, u64)]) {
-    for &(server, object) in objects {
-        let _ = io_call(server, IoRequest::Close { object });
-    }
-}
-
-fn io_call(server: Handle, request: IoRequest) -> Result<(), Errno> {
-    let (label, words) = request.to_message();
-    let answer = Endpoint(server).call(label, words).map_err(Errno::from)?;
-    match answer.label {
-        0 => Ok(()),
-        code => Err(Errno::from_number(code as i32).unwrap_or(Errno::Eio)),
-    }
 }
 
 /// `waitpid(selector, options)`: waits for a child to end and reaps it. `selector` > 0
@@ -451,6 +398,23 @@ pub fn setuid(uid: u32) -> Result<(), Errno> {
 /// `EPERM` for an unprivileged caller asking for another id.
 pub fn setgid(gid: u32) -> Result<(), Errno> {
     request(ProcRequest::SetGroupId { gid: u64::from(gid) }).map(|_| ())
+}
+
+/// The credentials of `pid` (servers check permissions with them).
+///
+/// # Errors
+///
+/// `ESRCH`.
+pub fn credentials_of(pid: Pid) -> Result<Credentials, Errno> {
+    if pid <= 0 {
+        return Err(Errno::Esrch);
+    }
+    request(ProcRequest::CredentialsOf { pid: pid as u64 }).map(|words| Credentials {
+        uid: words[0] as u32,
+        euid: words[1] as u32,
+        gid: words[2] as u32,
+        egid: words[3] as u32,
+    })
 }
 
 /// What proc knows of a process (as `/proc/<pid>/stat` tells).

@@ -106,10 +106,9 @@ fn read_start_block() {
         .filter_map(|entry| {
             let target = match entry.kind {
                 DESCRIPTOR_CONSOLE => Target::Console { status: u64::from(entry.status) },
-                DESCRIPTOR_SERVER => Target::Server {
-                    server: Handle::initial(u16::try_from(entry.server).ok()?),
-                    object: entry.object,
-                },
+                DESCRIPTOR_SERVER => {
+                    Target::Server { reference: Handle::initial(u16::try_from(entry.server).ok()?) }
+                }
                 _ => return None,
             };
             Some((entry.descriptor as Fd, target))

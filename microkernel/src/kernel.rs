@@ -500,7 +500,8 @@ fn finish(kernel: &mut Kernel<Machine>) -> ! {
         && kernel.thread_count() == 0
         && kernel.endpoint_count() == 0
         && kernel.memory_object_count() == 0
-        && kernel.reply_count() == 0;
+        && kernel.reply_count() == 0
+        && kernel.reference_count() == 0;
     let statistics = kernel.statistics;
     log::info!(
         "kernel statistics: {} kernel entries, {} system calls, {} interrupts, {} thread switches, {} address-space switches",

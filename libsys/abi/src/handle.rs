@@ -57,6 +57,9 @@ pub enum HandleKind {
     Notification = 4,
     /// A memory object.
     MemoryObject = 5,
+    /// A reference: a send capability to an endpoint with a fixed badge, whose last close
+    /// the endpoint hears about.
+    Reference = 6,
 }
 
 impl HandleKind {
@@ -68,6 +71,7 @@ impl HandleKind {
             3 => Some(HandleKind::Endpoint),
             4 => Some(HandleKind::Notification),
             5 => Some(HandleKind::MemoryObject),
+            6 => Some(HandleKind::Reference),
             _ => None,
         }
     }

@@ -1,12 +1,20 @@
 //! The I/O protocol every server that owns open files speaks (pipes, tmpfs, test servers),
 //! and the POSIX flag values that cross to those servers.
 //!
-//! A client's file descriptor names a server (an endpoint handle) and an *object*: the
-//! server's id for one open file description. Requests carry the object in word 0; data
-//! travels in lease 0 (written by the server for `Read`, read by it for `Write`). The
-//! answer's label is 0 or a Linux errno; its words are the results below.
+//! A client's file descriptor holds a *reference* (`HandleKind::Reference`): a send
+//! handle to the server's endpoint whose badge names one open file description. Calls
+//! through it arrive with that badge, so requests carry no object id; when the last
+//! handle to the reference closes (every descriptor closed, or the holders died), the
+//! server receives a `Released` notice and drops the description. Data travels in lease 0
+//! (written by the server for `Read`, read by it for `Write`). The answer's label is 0 or
+//! a Linux errno; its words are the results below.
 
 use crate::ipc::MESSAGE_WORDS;
+
+/// Set in the badge of every reference a server creates, so a server can tell a call
+/// through a reference (an open file description) from a call through a connection
+/// (whose badge proc sets to the caller's pid, always below `1 << 32`).
+pub const REFERENCE_BADGE: u64 = 1 << 63;
 
 /// Operations an I/O server answers.
 #[repr(u32)]
@@ -16,15 +24,14 @@ pub enum IoOperation {
     Read = 0x100,
     /// Write lease 0. Answer: bytes written.
     Write = 0x101,
-    /// Drop one reference to the open file description.
-    Close = 0x102,
-    /// Take one more reference to the open file description (for a descriptor a child
-    /// inherits or a duplicate in another process). Answer: nothing.
-    Retain = 0x103,
     /// Answer: the description's status flags (`O_ACCMODE` bits, `O_APPEND`, `O_NONBLOCK`).
     GetStatusFlags = 0x104,
-    /// Set the changeable status flags (`O_APPEND`, `O_NONBLOCK`) to word 1.
+    /// Set the changeable status flags (`O_APPEND`, `O_NONBLOCK`) to word 0.
     SetStatusFlags = 0x105,
+    /// A server-specific `fcntl` command (word 0) with an argument (word 1), such as
+    /// `F_GETPIPE_SZ`. Answer: the command's result; `EINVAL` for a command the server does
+    /// not know.
+    Control = 0x106,
 }
 
 impl IoOperation {
@@ -33,10 +40,9 @@ impl IoOperation {
         Some(match label {
             0x100 => IoOperation::Read,
             0x101 => IoOperation::Write,
-            0x102 => IoOperation::Close,
-            0x103 => IoOperation::Retain,
             0x104 => IoOperation::GetStatusFlags,
             0x105 => IoOperation::SetStatusFlags,
+            0x106 => IoOperation::Control,
             _ => return None,
         })
     }
@@ -45,37 +51,23 @@ impl IoOperation {
 /// A request to an I/O server (`Read` and `Write` also carry lease 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IoRequest {
-    /// Read from `object` into lease 0.
-    Read {
-        /// The open file description.
-        object: u64,
-    },
-    /// Write lease 0 to `object`.
-    Write {
-        /// The open file description.
-        object: u64,
-    },
-    /// Drop a reference.
-    Close {
-        /// The open file description.
-        object: u64,
-    },
-    /// Take a reference.
-    Retain {
-        /// The open file description.
-        object: u64,
-    },
+    /// Read into lease 0.
+    Read,
+    /// Write lease 0.
+    Write,
     /// Read the status flags.
-    GetStatusFlags {
-        /// The open file description.
-        object: u64,
-    },
-    /// Set the status flags.
+    GetStatusFlags,
+    /// Set the status flags (only the changeable ones are taken).
     SetStatusFlags {
-        /// The open file description.
-        object: u64,
-        /// The new flags (only the changeable ones are taken).
+        /// The new flags.
         flags: u64,
+    },
+    /// A server-specific `fcntl` command.
+    Control {
+        /// The command (`F_*`).
+        command: u32,
+        /// Its argument.
+        argument: u64,
     },
 }
 
@@ -83,15 +75,12 @@ impl IoRequest {
     /// The label and words that carry this request.
     pub const fn to_message(self) -> (u32, [u64; MESSAGE_WORDS]) {
         let (operation, words) = match self {
-            IoRequest::Read { object } => (IoOperation::Read, [object, 0, 0, 0]),
-            IoRequest::Write { object } => (IoOperation::Write, [object, 0, 0, 0]),
-            IoRequest::Close { object } => (IoOperation::Close, [object, 0, 0, 0]),
-            IoRequest::Retain { object } => (IoOperation::Retain, [object, 0, 0, 0]),
-            IoRequest::GetStatusFlags { object } => {
-                (IoOperation::GetStatusFlags, [object, 0, 0, 0])
-            }
-            IoRequest::SetStatusFlags { object, flags } => {
-                (IoOperation::SetStatusFlags, [object, flags, 0, 0])
+            IoRequest::Read => (IoOperation::Read, [0; MESSAGE_WORDS]),
+            IoRequest::Write => (IoOperation::Write, [0; MESSAGE_WORDS]),
+            IoRequest::GetStatusFlags => (IoOperation::GetStatusFlags, [0; MESSAGE_WORDS]),
+            IoRequest::SetStatusFlags { flags } => (IoOperation::SetStatusFlags, [flags, 0, 0, 0]),
+            IoRequest::Control { command, argument } => {
+                (IoOperation::Control, [command as u64, argument, 0, 0])
             }
         };
         (operation as u32, words)
@@ -100,14 +89,14 @@ impl IoRequest {
     /// Decodes a request; `None` for a label that is not an I/O operation.
     pub const fn from_message(label: u32, words: [u64; MESSAGE_WORDS]) -> Option<IoRequest> {
         let Some(operation) = IoOperation::from_label(label) else { return None };
-        let object = words[0];
         Some(match operation {
-            IoOperation::Read => IoRequest::Read { object },
-            IoOperation::Write => IoRequest::Write { object },
-            IoOperation::Close => IoRequest::Close { object },
-            IoOperation::Retain => IoRequest::Retain { object },
-            IoOperation::GetStatusFlags => IoRequest::GetStatusFlags { object },
-            IoOperation::SetStatusFlags => IoRequest::SetStatusFlags { object, flags: words[1] },
+            IoOperation::Read => IoRequest::Read,
+            IoOperation::Write => IoRequest::Write,
+            IoOperation::GetStatusFlags => IoRequest::GetStatusFlags,
+            IoOperation::SetStatusFlags => IoRequest::SetStatusFlags { flags: words[0] },
+            IoOperation::Control => {
+                IoRequest::Control { command: words[0] as u32, argument: words[1] }
+            }
         })
     }
 }
@@ -141,6 +130,10 @@ pub const F_GETFL: u32 = 3;
 pub const F_SETFL: u32 = 4;
 /// `fcntl`: as `F_DUPFD`, with `FD_CLOEXEC` set on the new descriptor.
 pub const F_DUPFD_CLOEXEC: u32 = 1030;
+/// `fcntl`: set a pipe's capacity.
+pub const F_SETPIPE_SZ: u32 = 1031;
+/// `fcntl`: read a pipe's capacity.
+pub const F_GETPIPE_SZ: u32 = 1032;
 /// Descriptor flag: close in a spawned child.
 pub const FD_CLOEXEC: u32 = 1;
 
@@ -154,12 +147,11 @@ mod tests {
     #[test]
     fn requests_round_trip_and_flags_are_linux() {
         let requests = [
-            IoRequest::Read { object: 1 },
-            IoRequest::Write { object: 2 },
-            IoRequest::Close { object: 3 },
-            IoRequest::Retain { object: 4 },
-            IoRequest::GetStatusFlags { object: 5 },
-            IoRequest::SetStatusFlags { object: 6, flags: O_NONBLOCK },
+            IoRequest::Read,
+            IoRequest::Write,
+            IoRequest::GetStatusFlags,
+            IoRequest::SetStatusFlags { flags: O_NONBLOCK },
+            IoRequest::Control { command: F_GETPIPE_SZ, argument: 0 },
         ];
         for request in requests {
             let (label, words) = request.to_message();

@@ -14,7 +14,7 @@ pub const MESSAGE_WORDS: usize = 4;
 /// Most leases one call can lend.
 pub const MAX_LEASES: usize = 4;
 /// Most handles one message can transfer.
-pub const MAX_HANDLES: usize = 4;
+pub const MAX_HANDLES: usize = 16;
 
 /// What a receive returned.
 #[repr(u8)]
@@ -31,6 +31,10 @@ pub enum ReceivedKind {
     /// A watched process died: the first word is its client id, the second its
     /// [`crate::process::ExitStatus`]; the badge is the watch's.
     Death = 4,
+    /// The last handle to one of the endpoint's references closed (its holders closed it
+    /// or died): the badge is the reference's. Servers use one reference per open file
+    /// description, so this is the description's last close.
+    Released = 5,
 }
 
 impl ReceivedKind {
@@ -41,6 +45,7 @@ impl ReceivedKind {
             2 => Some(ReceivedKind::Notification),
             3 => Some(ReceivedKind::Cancel),
             4 => Some(ReceivedKind::Death),
+            5 => Some(ReceivedKind::Released),
             _ => None,
         }
     }

@@ -20,6 +20,7 @@ pub mod layout;
 pub mod memory;
 pub mod proc;
 pub mod process;
+pub mod service;
 pub mod signal;
 pub mod start;
 pub mod syscall;

@@ -41,6 +41,15 @@ pub enum ProcOperation {
     /// Facts about `pid` (as `/proc/<pid>/stat` gives them). Answer: parent, group,
     /// session, and 0 for a live process or 1 for a zombie.
     ProcessInfo = 12,
+    /// A server offers service word 0 (`courier_abi::service`); the message carries its
+    /// endpoint (with `MINT`). `EEXIST` while another live process offers it.
+    RegisterService = 13,
+    /// Connect to service word 0: the answer carries a send handle to it badged with the
+    /// caller's pid. `ENOENT` when nobody offers it.
+    Connect = 14,
+    /// The credentials of `pid` (for servers' permission checks). Answer: real uid,
+    /// effective uid, real gid, effective gid.
+    CredentialsOf = 15,
 }
 
 impl ProcOperation {
@@ -59,6 +68,9 @@ impl ProcOperation {
             10 => ProcOperation::SetUserId,
             11 => ProcOperation::SetGroupId,
             12 => ProcOperation::ProcessInfo,
+            13 => ProcOperation::RegisterService,
+            14 => ProcOperation::Connect,
+            15 => ProcOperation::CredentialsOf,
             _ => return None,
         })
     }
@@ -143,6 +155,21 @@ pub enum ProcRequest {
         /// The process.
         pid: u64,
     },
+    /// Offer a service (the endpoint travels with the message).
+    RegisterService {
+        /// The service number.
+        service: u64,
+    },
+    /// Connect to a service.
+    Connect {
+        /// The service number.
+        service: u64,
+    },
+    /// Another process's credentials.
+    CredentialsOf {
+        /// The process.
+        pid: u64,
+    },
 }
 
 impl ProcRequest {
@@ -169,6 +196,11 @@ impl ProcRequest {
             ProcRequest::SetUserId { uid } => (ProcOperation::SetUserId, [uid, 0, 0, 0]),
             ProcRequest::SetGroupId { gid } => (ProcOperation::SetGroupId, [gid, 0, 0, 0]),
             ProcRequest::ProcessInfo { pid } => (ProcOperation::ProcessInfo, [pid, 0, 0, 0]),
+            ProcRequest::RegisterService { service } => {
+                (ProcOperation::RegisterService, [service, 0, 0, 0])
+            }
+            ProcRequest::Connect { service } => (ProcOperation::Connect, [service, 0, 0, 0]),
+            ProcRequest::CredentialsOf { pid } => (ProcOperation::CredentialsOf, [pid, 0, 0, 0]),
         };
         (operation as u32, words)
     }
@@ -193,6 +225,9 @@ impl ProcRequest {
             ProcOperation::SetUserId => ProcRequest::SetUserId { uid: words[0] },
             ProcOperation::SetGroupId => ProcRequest::SetGroupId { gid: words[0] },
             ProcOperation::ProcessInfo => ProcRequest::ProcessInfo { pid: words[0] },
+            ProcOperation::RegisterService => ProcRequest::RegisterService { service: words[0] },
+            ProcOperation::Connect => ProcRequest::Connect { service: words[0] },
+            ProcOperation::CredentialsOf => ProcRequest::CredentialsOf { pid: words[0] },
         })
     }
 }
@@ -216,12 +251,15 @@ mod tests {
             ProcRequest::SetUserId { uid: 1000 },
             ProcRequest::SetGroupId { gid: 100 },
             ProcRequest::ProcessInfo { pid: 1 },
+            ProcRequest::RegisterService { service: 1 },
+            ProcRequest::Connect { service: 2 },
+            ProcRequest::CredentialsOf { pid: 3 },
         ];
         for request in requests {
             let (label, words) = request.to_message();
             assert_eq!(ProcRequest::from_message(label, words), Some(request));
         }
         assert_eq!(ProcRequest::from_message(0, [0; 4]), None);
-        assert_eq!(ProcRequest::from_message(13, [0; 4]), None);
+        assert_eq!(ProcRequest::from_message(16, [0; 4]), None);
     }
 }

@@ -83,6 +83,9 @@ pub const UPCALL_INTERRUPTED_CALL: u32 = 1;
 /// sleeping; that call returns `Interrupted` in the saved context.
 pub const UPCALL_INTERRUPTED_WAIT: u32 = 2;
 
+/// Most handles one `ProcessSpawn` passes to the child.
+pub const MAX_SPAWN_HANDLES: usize = 32;
+
 /// Lowest thread priority.
 pub const PRIORITY_LOWEST: u8 = 0;
 /// Highest thread priority.

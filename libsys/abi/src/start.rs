@@ -3,8 +3,9 @@
 //!
 //! proc starts a child with the spawn argument [`START_ARGUMENT`] and these initial
 //! handles: [`PROC_HANDLE`] (a send handle to proc badged with the child's pid),
-//! [`START_BLOCK_HANDLE`] (the start block, written by the parent), then the endpoints of
-//! the servers that own the inherited descriptors, from [`FIRST_SERVER_HANDLE`] on. A
+//! [`START_BLOCK_HANDLE`] (the start block, written by the parent), then the references
+//! (`HandleKind::Reference`) behind the inherited server descriptors, from
+//! [`FIRST_SERVER_HANDLE`] on. A
 //! program started by the kernel directly has argument 0 and none of these.
 //!
 //! The start block is a [`Header`], `descriptor_count` [`DescriptorEntry`]s, then the
@@ -20,10 +21,10 @@ pub const START_ARGUMENT: usize = 0x4352_5354;
 pub const PROC_HANDLE: u16 = 1;
 /// Position of the start block memory object.
 pub const START_BLOCK_HANDLE: u16 = 2;
-/// Position of the first descriptor server's endpoint.
+/// Position of the first inherited reference.
 pub const FIRST_SERVER_HANDLE: u16 = 3;
-/// Most distinct descriptor servers a child can inherit (the spawn message carries the
-/// start block and these, at most `MAX_HANDLES` handles).
+/// Most distinct references (open file descriptions of servers) a child can inherit: the
+/// spawn message carries the start block and these, at most `MAX_HANDLES` handles.
 pub const MAX_SERVER_HANDLES: usize = MAX_HANDLES - 1;
 
 /// The header's magic number (`"CRST"`).
@@ -69,12 +70,12 @@ pub struct DescriptorEntry {
     pub descriptor: u32,
     /// [`DESCRIPTOR_CONSOLE`] or [`DESCRIPTOR_SERVER`].
     pub kind: u32,
-    /// For a server descriptor, the position of its server's endpoint among the child's
-    /// initial handles; 0 for the console.
+    /// For a server descriptor, the position of its reference among the child's initial
+    /// handles; 0 for the console.
     pub server: u32,
     /// For the console, its status flags (`O_RDONLY`, `O_WRONLY`, `O_NONBLOCK`).
     pub status: u32,
-    /// The server's object id (0 for the console).
+    /// Zero (reserved).
     pub object: u64,
 }
 

@@ -105,6 +105,10 @@ system_calls! {
     DeathWatch = 31,
     /// Cancel death watch `a0`.
     DeathUnwatch = 32,
+    /// Create a reference to endpoint `a0` (needs `MINT`) with badge `a1`: `r1` = a handle
+    /// (`SEND`, `DUPLICATE`, `TRANSFER`). Calls through it arrive with that badge; when its
+    /// last handle closes, the endpoint receives a `Released` notice with the badge.
+    ReferenceCreate = 33,
 
     /// Create a notification; `r1` = handle.
     NotificationCreate = 40,

@@ -51,9 +51,13 @@ impl<P: Platform> Kernel<P> {
         rights: Rights,
     ) -> Option<(EndpointId<P>, u64)> {
         let entry = self.processes.get(process)?.handles.get(Handle(handle as u32))?;
+        if !entry.rights.contains(rights) {
+            return None;
+        }
         match entry.object {
-            ObjectRef::Endpoint(endpoint) if entry.rights.contains(rights) => {
-                Some((endpoint, entry.badge))
+            ObjectRef::Endpoint(endpoint) => Some((endpoint, entry.badge)),
+            ObjectRef::Reference(reference) if rights == Rights::SEND => {
+                self.references.get(reference).map(|entry| (entry.endpoint, entry.badge))
             }
             _ => None,
         }

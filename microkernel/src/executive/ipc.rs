@@ -34,6 +34,29 @@ pub type ReplyId<P> = Id<Reply<P>>;
 pub type NotificationId<P> = Id<Notification<P>>;
 /// A death watch's id.
 pub type WatchId<P> = Id<DeathWatch<P>>;
+/// A reference's id.
+pub type ReferenceId<P> = Id<Reference<P>>;
+
+/// A send capability to an endpoint with a fixed badge. When the last handle to it closes
+/// (closed, or its holder died), the endpoint receives a `Released` notice with the
+/// badge, as Mach's no-senders notification. A server gives one per open file
+/// description, so it learns exactly when the last descriptor for it is gone.
+pub struct Reference<P: Platform> {
+    /// Where calls through it go.
+    pub endpoint: EndpointId<P>,
+    /// The badge they carry.
+    pub badge: u64,
+    /// Handles naming it.
+    pub handles: usize,
+    /// Links in the endpoint's release queue (after its last handle closed).
+    pub links: Links<Reference<P>>,
+}
+
+impl<P: Platform> Linked for Reference<P> {
+    fn links(&mut self) -> &mut Links<Self> {
+        &mut self.links
+    }
+}
 
 /// A handle being carried by a message: the object, the rights the receiver gets and the
 /// badge. The message holds a reference on the object until it is delivered or dropped.
@@ -91,6 +114,8 @@ pub struct Endpoint<P: Platform> {
     pub cancels: Queue<Reply<P>>,
     /// Death notices to deliver.
     pub deaths: Queue<DeathWatch<P>>,
+    /// Release notices to deliver.
+    pub releases: Queue<Reference<P>>,
     /// A notification delivered through receive.
     pub notification: Option<NotificationId<P>>,
     /// Handles naming the endpoint.
@@ -106,6 +131,7 @@ impl<P: Platform> Default for Endpoint<P> {
             receivers: Queue::new(),
             cancels: Queue::new(),
             deaths: Queue::new(),
+            releases: Queue::new(),
             notification: None,
             handles: 0,
             receive_handles: 0,
@@ -255,6 +281,42 @@ impl<P: Platform> Kernel<P> {
             Err(error) => {
                 self.endpoints.remove(id);
                 Err(error)
+            }
+        }
+    }
+
+    /// Creates a reference to `endpoint` with `badge` and a handle to it in `process`.
+    pub(crate) fn create_reference(
+        &mut self,
+        process: ProcessId<P>,
+        endpoint: EndpointId<P>,
+        badge: u64,
+    ) -> Result<Handle, KernelError> {
+        let reference = Reference { endpoint, badge, handles: 0, links: Links::default() };
+        let id = self.references.insert(reference).map_err(|_| KernelError::LimitReached)?;
+        let rights = Rights::SEND.union(Rights::DUPLICATE).union(Rights::TRANSFER);
+        match self.insert_handle(process, ObjectRef::Reference(id), rights, 0) {
+            Ok(handle) => Ok(handle),
+            Err(error) => {
+                self.references.remove(id);
+                Err(error)
+            }
+        }
+    }
+
+    /// The last handle to `reference` closed: queue its release notice on its endpoint
+    /// (or forget it when the endpoint is gone).
+    pub(crate) fn release_reference(&mut self, reference: ReferenceId<P>) {
+        let Some(endpoint) = self.references.get(reference).map(|entry| entry.endpoint) else {
+            return;
+        };
+        match self.endpoints.get_mut(endpoint) {
+            Some(target) => {
+                target.releases.push_back(&mut self.references, reference);
+                self.wake_receiver_with_event(endpoint);
+            }
+            None => {
+                self.references.remove(reference);
             }
         }
     }
@@ -519,6 +581,18 @@ impl<P: Platform> Kernel<P> {
                 badge: entry.badge,
                 reply: 0,
                 client: entry.target.to_u32(),
+            });
+        }
+        if let Some(reference) = target.releases.pop_front(&mut self.references) {
+            let entry = self.references.remove(reference)?;
+            return Some(Received {
+                kind: ReceivedKind::Released,
+                flags: 0,
+                label: 0,
+                words: [0; MESSAGE_WORDS],
+                badge: entry.badge,
+                reply: 0,
+                client: 0,
             });
         }
         let notification = target.notification?;

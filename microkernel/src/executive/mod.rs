@@ -32,7 +32,9 @@ use core::cmp::Reverse;
 use courier_abi::process::ExitStatus;
 use courier_abi::{Handle, HandleKind, KernelError, Rights};
 
-use self::ipc::{DeathWatch, Endpoint, EndpointId, Notification, NotificationId, Reply};
+use self::ipc::{
+    DeathWatch, Endpoint, EndpointId, Notification, NotificationId, Reference, ReferenceId, Reply,
+};
 use self::memory::{MemoryObject, MemoryObjectId};
 use self::platform::{Platform, ThreadContext, UserSpace};
 use self::process::{Process, ProcessId};
@@ -52,6 +54,8 @@ pub enum ObjectRef<P: Platform> {
     Notification(NotificationId<P>),
     /// A memory object.
     Memory(MemoryObjectId<P>),
+    /// A reference (an endpoint with a fixed badge and a release notice).
+    Reference(ReferenceId<P>),
 }
 
 impl<P: Platform> Clone for ObjectRef<P> {
@@ -70,6 +74,7 @@ impl<P: Platform> PartialEq for ObjectRef<P> {
             (ObjectRef::Endpoint(a), ObjectRef::Endpoint(b)) => a == b,
             (ObjectRef::Notification(a), ObjectRef::Notification(b)) => a == b,
             (ObjectRef::Memory(a), ObjectRef::Memory(b)) => a == b,
+            (ObjectRef::Reference(a), ObjectRef::Reference(b)) => a == b,
             _ => false,
         }
     }
@@ -84,6 +89,7 @@ impl<P: Platform> ObjectRef<P> {
             ObjectRef::Endpoint(_) => HandleKind::Endpoint,
             ObjectRef::Notification(_) => HandleKind::Notification,
             ObjectRef::Memory(_) => HandleKind::MemoryObject,
+            ObjectRef::Reference(_) => HandleKind::Reference,
         }
     }
 }
@@ -134,6 +140,7 @@ pub struct Kernel<P: Platform> {
     pub(crate) memory_objects: Arena<MemoryObject<P>>,
     pub(crate) replies: Arena<Reply<P>>,
     pub(crate) watches: Arena<DeathWatch<P>>,
+    pub(crate) references: Arena<Reference<P>>,
     pub(crate) run_queues: RunQueues<Thread<P>>,
     /// `(deadline, thread)`; entries whose thread no longer has that deadline are stale.
     pub(crate) timeouts: BinaryHeap<Reverse<(u64, u32)>>,
@@ -166,6 +173,7 @@ impl<P: Platform> Kernel<P> {
             memory_objects: Arena::default(),
             replies: Arena::default(),
             watches: Arena::default(),
+            references: Arena::default(),
             run_queues: RunQueues::default(),
             timeouts: BinaryHeap::new(),
             current: None,
@@ -202,6 +210,11 @@ impl<P: Platform> Kernel<P> {
     /// Outstanding replies.
     pub fn reply_count(&self) -> usize {
         self.replies.len()
+    }
+
+    /// Live references (including those whose release notice waits for delivery).
+    pub fn reference_count(&self) -> usize {
+        self.references.len()
     }
 
     /// Whether a process-exit event is waiting.
@@ -337,6 +350,11 @@ impl<P: Platform> Kernel<P> {
                     entry.handles += 1;
                 }
             }
+            ObjectRef::Reference(id) => {
+                if let Some(entry) = self.references.get_mut(id) {
+                    entry.handles += 1;
+                }
+            }
             ObjectRef::Process(_) | ObjectRef::Thread(_) => {}
         }
     }
@@ -371,6 +389,13 @@ impl<P: Platform> Kernel<P> {
                 }
                 self.destroy_object_if_unused(id);
             }
+            ObjectRef::Reference(id) => {
+                let Some(entry) = self.references.get_mut(id) else { return };
+                entry.handles = entry.handles.saturating_sub(1);
+                if entry.handles == 0 && !entry.links.is_queued() {
+                    self.release_reference(id);
+                }
+            }
             ObjectRef::Process(_) | ObjectRef::Thread(_) => {}
         }
     }
@@ -404,6 +429,13 @@ impl<P: Platform> Kernel<P> {
             self.endpoints.get_mut(id).and_then(|entry| entry.cancels.pop_front(&mut self.replies))
         {
             let _ = reply;
+        }
+        while let Some(reference) = self
+            .endpoints
+            .get_mut(id)
+            .and_then(|entry| entry.releases.pop_front(&mut self.references))
+        {
+            self.references.remove(reference);
         }
         let mut watches = Vec::new();
         if let Some(entry) = self.endpoints.get_mut(id) {

@@ -11,7 +11,9 @@ use courier_abi::ipc::{
     HandleTransfer, Lease, MAX_HANDLES, MAX_LEASES, MESSAGE_WORDS, MessageDescriptor,
     TRANSFER_COPY, TRANSFER_MOVE,
 };
-use courier_abi::process::{ExitStatus, PRIORITY_DEFAULT, UPCALL_WORDS, UpcallKind};
+use courier_abi::process::{
+    ExitStatus, MAX_SPAWN_HANDLES, PRIORITY_DEFAULT, UPCALL_WORDS, UpcallKind,
+};
 use courier_abi::{Handle, HandleKind, KernelError, Rights, Syscall};
 
 use super::ipc::{CarriedHandle, LeaseAccess, Message, check_lease};
@@ -23,8 +25,6 @@ use super::{Kernel, ObjectRef};
 
 /// Most bytes one console read or write moves.
 pub const CONSOLE_CHUNK: usize = 4096;
-/// Most handles a spawn can pass.
-pub const MAX_SPAWN_HANDLES: usize = 16;
 
 /// What a system call did.
 enum Done {
@@ -187,6 +187,14 @@ impl<P: Platform> Kernel<P> {
                 let target = ProcessId::<P>::from_u32(a[1] as u32);
                 let watch = self.watch_death(process, endpoint, target, a[2])?;
                 ok(&[u64::from(watch.to_u32())])
+            }
+            Syscall::ReferenceCreate => {
+                let entry =
+                    self.lookup_kind(process, handle_of(a[0]), HandleKind::Endpoint, Rights::MINT)?;
+                let ObjectRef::Endpoint(endpoint) = entry.object else {
+                    return Err(KernelError::WrongHandleKind);
+                };
+                ok(&[u64::from(self.create_reference(process, endpoint, a[1])?.0)])
             }
             Syscall::DeathUnwatch => {
                 let watch = super::ipc::WatchId::<P>::from_u32(a[0] as u32);
@@ -409,11 +417,21 @@ impl<P: Platform> Kernel<P> {
         value: u64,
         rights: Rights,
     ) -> Result<(super::ipc::EndpointId<P>, u64), KernelError> {
-        let entry = self.lookup_kind(process, handle_of(value), HandleKind::Endpoint, rights)?;
-        match entry.object {
-            ObjectRef::Endpoint(id) => Ok((id, entry.badge)),
-            _ => Err(KernelError::WrongHandleKind),
+        let entry = self.lookup(process, handle_of(value), Rights::NONE)?;
+        // A reference stands for its endpoint only to send through it.
+        let target = match entry.object {
+            ObjectRef::Endpoint(id) => (id, entry.badge),
+            ObjectRef::Reference(id) if rights == Rights::SEND => self
+                .references
+                .get(id)
+                .map(|reference| (reference.endpoint, reference.badge))
+                .ok_or(KernelError::PeerGone)?,
+            _ => return Err(KernelError::WrongHandleKind),
+        };
+        if !entry.rights.contains(rights) {
+            return Err(KernelError::InsufficientRights);
         }
+        Ok(target)
     }
 
     /// The process behind control handle `value`.

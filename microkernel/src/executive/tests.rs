@@ -10,7 +10,7 @@ use courier_abi::ipc::{
 use courier_abi::layout::{PROGRAM_BASE, STACK_TOP};
 use courier_abi::memory::{MAP_READ, MAP_WRITE};
 use courier_abi::process::ExitStatus;
-use courier_abi::{Handle, KernelError, NO_TIMEOUT, Rights, Syscall};
+use courier_abi::{Handle, HandleKind, KernelError, NO_TIMEOUT, Rights, Syscall};
 use proptest::prelude::*;
 
 use super::fake::{FakeContext, FakePlatform};
@@ -681,7 +681,7 @@ fn handles_travel_in_messages_and_replies() {
         Syscall::HandleInfo,
         &[received_handle],
     ));
-    assert_eq!(info[0], courier_abi::HandleKind::Notification as u64);
+    assert_eq!(info[0], HandleKind::Notification as u64);
     // Reply with it (copy), back into the client's descriptor.
     let mut reply = MessageDescriptor::new(1);
     reply.handle_count = 1;
@@ -781,6 +781,7 @@ proptest! {
         prop_assert_eq!(world.kernel.reply_count(), 0);
         prop_assert_eq!(world.kernel.endpoint_count(), 0);
         prop_assert_eq!(world.kernel.memory_object_count(), 0);
+        prop_assert_eq!(world.kernel.reference_count(), 0);
         prop_assert_eq!(world.kernel.platform.frames.len(), 0);
         prop_assert_eq!(world.kernel.platform.spaces_live, 0);
     }
@@ -995,4 +996,49 @@ fn fast_paths_are_taken_in_a_server_loop() {
         assert_eq!((status, results[0], results[1]), (0, 2, 9));
     }
     assert_eq!(world.world.kernel.reply_count(), 0);
+}
+
+#[test]
+fn references_carry_their_badge_and_report_their_last_close() {
+    let mut world = world(1);
+    let (client, client_thread, _) = world.clients[0];
+    let server = world.server_thread;
+    let endpoint = u64::from(world.endpoint.0);
+    let reference = Handle(
+        ok(syscall(&mut world.kernel, server, Syscall::ReferenceCreate, &[endpoint, 77]))[0] as u32,
+    );
+    let info =
+        ok(syscall(&mut world.kernel, server, Syscall::HandleInfo, &[u64::from(reference.0)]));
+    assert_eq!(info[0], HandleKind::Reference as u64);
+    // Give it to the client (copy through a duplicate), then drop the server's own.
+    let object =
+        world.kernel.processes.get(world.server).unwrap().handles.get(reference).unwrap().object;
+    let given = world.kernel.insert_handle(client, object, Rights::SEND, 0).unwrap();
+    ok(syscall(&mut world.kernel, server, Syscall::HandleClose, &[u64::from(reference.0)]));
+    // A call through it arrives with the reference's badge.
+    syscall(&mut world.kernel, server, Syscall::Receive, &[endpoint, 0, NO_TIMEOUT]);
+    syscall(&mut world.kernel, client_thread, Syscall::Call, &[u64::from(given.0), 5]);
+    let message = received(ok(result(&world.kernel, server)));
+    assert_eq!((message.kind, message.badge, message.label), (ReceivedKind::Message, 77, 5));
+    ok(syscall(&mut world.kernel, server, Syscall::Reply, &[u64::from(message.reply), 0]));
+    // A reference cannot receive, and is not an endpoint for minting.
+    assert_eq!(
+        error(syscall(
+            &mut world.kernel,
+            client_thread,
+            Syscall::Receive,
+            &[u64::from(given.0), 0, 0]
+        )),
+        KernelError::WrongHandleKind
+    );
+    // Its holder dies: the server hears of the last close.
+    world.kernel.destroy_process(client, ExitStatus::Killed(9), false);
+    syscall(&mut world.kernel, server, Syscall::Receive, &[endpoint, 0, 0]);
+    let notice = received(ok(result(&world.kernel, server)));
+    assert_eq!((notice.kind, notice.badge), (ReceivedKind::Released, 77));
+    assert_eq!(world.kernel.reference_count(), 0);
+    assert_eq!(
+        error(syscall(&mut world.kernel, server, Syscall::Receive, &[endpoint, 0, 0])),
+        KernelError::Timeout
+    );
 }

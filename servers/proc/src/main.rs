@@ -26,7 +26,8 @@ use alloc::vec::Vec;
 
 use courier_proc_core::{Answer, ExitOutcome, INIT, Pid, ProcessTable, SpawnOptions, WaitOutcome};
 use libsys::abi::ipc::{
-    MESSAGE_WORDS, RECEIVED_EXTENDED, ReceiveDescriptor, Received, ReceivedKind,
+    HandleTransfer, MESSAGE_WORDS, MessageDescriptor, RECEIVED_EXTENDED, ReceiveDescriptor,
+    Received, ReceivedKind, TRANSFER_MOVE,
 };
 use libsys::abi::proc::{
     ProcRequest, SPAWN_FLAGS, SPAWN_SET_PROCESS_GROUP, SPAWN_SET_SESSION, STATE_LIVE, STATE_ZOMBIE,
@@ -35,7 +36,7 @@ use libsys::abi::process::ExitStatus;
 use libsys::abi::signal::{DefaultAction, default_action};
 use libsys::abi::start::{DESCRIPTOR_CONSOLE, DescriptorEntry, START_ARGUMENT};
 use libsys::abi::{Errno, Handle, HandleKind, KernelError, NO_TIMEOUT, Rights};
-use libsys::ipc::{Endpoint, ReplyId, lease_read, reply};
+use libsys::ipc::{Endpoint, ReplyId, lease_read, reply, reply_with};
 
 libsys::main!(main);
 
@@ -51,11 +52,18 @@ struct Child {
     control: Handle,
 }
 
+/// A registered service: the server's endpoint (with `MINT`) and who offers it.
+struct Service {
+    endpoint: Handle,
+    owner: Pid,
+}
+
 /// The server's state.
 struct Proc {
     endpoint: Endpoint,
     table: ProcessTable<u32>,
     children: BTreeMap<Pid, Child>,
+    services: BTreeMap<u64, Service>,
 }
 
 fn main() -> i32 {
@@ -70,7 +78,12 @@ fn main() -> i32 {
 
 fn run() -> Result<i32, Errno> {
     let endpoint = Endpoint::create().map_err(Errno::from)?;
-    let mut proc = Proc { endpoint, table: ProcessTable::new(), children: BTreeMap::new() };
+    let mut proc = Proc {
+        endpoint,
+        table: ProcessTable::new(),
+        children: BTreeMap::new(),
+        services: BTreeMap::new(),
+    };
     let init = proc.table.create_init();
     let console = |descriptor: u32, status: u64| DescriptorEntry {
         descriptor,
@@ -116,7 +129,7 @@ fn run() -> Result<i32, Errno> {
                 }
             }
             ReceivedKind::Cancel => proc.cancelled(received.reply),
-            ReceivedKind::Notification => {}
+            ReceivedKind::Notification | ReceivedKind::Released => {}
         }
     }
 }
@@ -222,12 +235,75 @@ impl Proc {
                     WaitOutcome::Failed(errno) => Err(errno),
                 }
             }
+            ProcRequest::RegisterService { service } => {
+                let outcome = self.register(caller, service, handles);
+                if outcome.is_err() {
+                    close_all(handles);
+                }
+                outcome
+            }
+            ProcRequest::Connect { service } => {
+                close_all(handles);
+                match self.connect(caller, service) {
+                    Ok(handle) => {
+                        // The client gets SEND only: it cannot pass its connection on.
+                        let mut descriptor = MessageDescriptor::new(0);
+                        descriptor.handles[0] = HandleTransfer {
+                            handle,
+                            mode: TRANSFER_MOVE,
+                            rights: Rights::SEND.0,
+                            reserved: 0,
+                        };
+                        descriptor.handle_count = 1;
+                        match reply_with(ReplyId(reply_id), &descriptor) {
+                            Ok(()) => return,
+                            Err(error) => {
+                                let _ = libsys::handle::close(handle);
+                                Err(Errno::from(error))
+                            }
+                        }
+                    }
+                    Err(errno) => Err(errno),
+                }
+            }
             other => {
                 close_all(handles);
                 self.simple(caller, other)
             }
         };
         answer(reply_id, outcome);
+    }
+
+    /// `RegisterService`: `handles[0]` is the server's endpoint, which proc keeps.
+    fn register(&mut self, caller: Pid, service: u64, handles: &[Handle]) -> Outcome {
+        let [endpoint] = handles else { return Err(Errno::Einval) };
+        let is_mintable_endpoint = matches!(
+            libsys::handle::info(*endpoint),
+            Ok((HandleKind::Endpoint, rights, _)) if rights.contains(Rights::MINT)
+        );
+        if !is_mintable_endpoint {
+            return Err(Errno::Einval);
+        }
+        if let Some(existing) = self.services.get(&service)
+            && self.table.info(existing.owner).is_some_and(|info| !info.zombie)
+        {
+            return Err(Errno::Eexist);
+        }
+        if let Some(old) =
+            self.services.insert(service, Service { endpoint: *endpoint, owner: caller })
+        {
+            let _ = libsys::handle::close(old.endpoint);
+        }
+        Ok(words(&[]))
+    }
+
+    /// `Connect`: a send handle to the service, badged with the caller's pid.
+    fn connect(&self, caller: Pid, service: u64) -> Result<Handle, Errno> {
+        let entry = self.services.get(&service).ok_or(Errno::Enoent)?;
+        Endpoint(entry.endpoint)
+            .mint(u64::from(caller), Rights::SEND.union(Rights::TRANSFER))
+            .map(|endpoint| endpoint.0)
+            .map_err(Errno::from)
     }
 
     /// Requests answered at once with no handles involved.
@@ -293,7 +369,19 @@ impl Proc {
                     state,
                 ]))
             }
-            ProcRequest::Spawn { .. } | ProcRequest::Wait { .. } => Err(Errno::Einval),
+            ProcRequest::CredentialsOf { pid } => {
+                let credentials = self.table.credentials(pid_argument(pid)?).ok_or(Errno::Esrch)?;
+                Ok(words(&[
+                    u64::from(credentials.uid),
+                    u64::from(credentials.euid),
+                    u64::from(credentials.gid),
+                    u64::from(credentials.egid),
+                ]))
+            }
+            ProcRequest::Spawn { .. }
+            | ProcRequest::Wait { .. }
+            | ProcRequest::RegisterService { .. }
+            | ProcRequest::Connect { .. } => Err(Errno::Einval),
         }
     }
 
@@ -350,6 +438,18 @@ impl Proc {
     fn died(&mut self, pid: Pid, status: u32) -> Option<i32> {
         if let Some(child) = self.children.remove(&pid) {
             let _ = libsys::handle::close(child.control);
+        }
+        // Its services go with it.
+        let offered: Vec<u64> = self
+            .services
+            .iter()
+            .filter(|(_, entry)| entry.owner == pid)
+            .map(|(&id, _)| id)
+            .collect();
+        for service in offered {
+            if let Some(entry) = self.services.remove(&service) {
+                let _ = libsys::handle::close(entry.endpoint);
+            }
         }
         let ExitOutcome { answers, init_exited, .. } = self.table.exited(pid, status);
         for Answer { waiter, result } in answers {

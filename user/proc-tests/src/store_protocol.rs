@@ -5,8 +5,11 @@
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreOperation {
-    /// Create an empty object with status flags in word 0. Answer: its id.
+    /// Create an empty object with status flags in word 0. The answer carries a reference
+    /// to it.
     Open = 1,
+    /// Answer: how many objects are alive.
+    Count = 2,
 }
 
 impl StoreOperation {
@@ -14,6 +17,7 @@ impl StoreOperation {
     pub const fn from_label(label: u32) -> Option<StoreOperation> {
         match label {
             1 => Some(StoreOperation::Open),
+            2 => Some(StoreOperation::Count),
             _ => None,
         }
     }

@@ -17,6 +17,8 @@ use libsys::abi::Handle;
 use libsys::abi::io::{
     F_DUPFD, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, O_RDWR, O_WRONLY,
 };
+use libsys::abi::ipc::MessageDescriptor;
+use libsys::abi::service::FIRST_PRIVATE_SERVICE;
 use libsys::abi::signal::{SIGKILL, SIGTERM};
 use libsys::ipc::Endpoint;
 use libsys::proc::{self, FileAction, Pid, SpawnAttributes, WNOHANG};
@@ -276,53 +278,80 @@ fn console_descriptors() -> Check {
 }
 
 fn server_descriptors() -> Check {
-    let endpoint = Endpoint::create().map_err(|error| format!("endpoint: {error}"))?;
-    let server = libsys::process::spawn("store-server", &[endpoint.0], 0)
-        .map_err(|error| format!("start store-server: {error}"))?;
-    let result = server_descriptor_checks(&endpoint);
+    let server =
+        proc::spawn("store-server", &["store-server"], &[], &[], &SpawnAttributes::default())
+            .map_err(|error| format!("start store-server: {error}"))?;
+    let result = server_descriptor_checks();
     // Whatever happened, no descriptor may outlive the server.
     for descriptor in 3..16 {
         if matches!(fd::target(descriptor), Ok(fd::Target::Server { .. })) {
             let _ = fd::close(descriptor);
         }
     }
-    let _ = libsys::upcall::kill(server.control, libsys::abi::process::ExitStatus::Killed(9));
-    let _ = libsys::handle::close(server.control);
-    let _ = libsys::handle::close(endpoint.0);
+    let _ = proc::kill(server, SIGKILL);
+    let _ = proc::waitpid(server, 0);
     result
 }
 
-fn server_descriptor_checks(endpoint: &Endpoint) -> Check {
-    let answer = endpoint
-        .call(StoreOperation::Open as u32, [O_RDWR, 0, 0, 0])
-        .map_err(|error| format!("open: {error}"))?;
-    ensure(answer.label == 0, || format!("open answered {}", answer.label))?;
-    let rights = libsys::abi::Rights::SEND.union(libsys::abi::Rights::TRANSFER);
-    let handle: Handle = libsys::handle::duplicate(endpoint.0, rights)
-        .map_err(|error| format!("duplicate: {error}"))?;
-    let descriptor =
-        fd::install(handle, answer.words[0], false).map_err(|error| format!("install: {error}"))?;
-    fd::write(descriptor, b"hello store").map_err(|error| format!("write: {error}"))?;
+/// The store server's connection, once it has registered.
+fn store_connection() -> Result<Endpoint, String> {
+    for _ in 0..200 {
+        match libsys::service::connect(FIRST_PRIVATE_SERVICE) {
+            Ok(handle) => return Ok(Endpoint(handle)),
+            Err(Errno::Enoent) => libsys::time::nanosleep(core::time::Duration::from_millis(10))
+                .map_err(|error| format!("sleep: {error}"))?,
+            Err(error) => return Err(format!("connect: {error}")),
+        }
+    }
+    Err(String::from("store-server never registered"))
+}
+
+fn store_objects(store: &Endpoint) -> Result<u64, String> {
+    let answer = store
+        .call(StoreOperation::Count as u32, [0; 4])
+        .map_err(|error| format!("count: {error}"))?;
+    Ok(answer.words[0])
+}
+
+fn server_descriptor_checks() -> Check {
+    let store = store_connection()?;
+    let mut descriptor = MessageDescriptor::new(StoreOperation::Open as u32);
+    descriptor.words[0] = O_RDWR;
+    let answer = store.call_with(&mut descriptor).map_err(|error| format!("open: {error}"))?;
+    ensure(answer.label == 0 && descriptor.received_handle_count == 1, || {
+        format!("open answered {} with {} handles", answer.label, descriptor.received_handle_count)
+    })?;
+    let reference: Handle = descriptor.received_handles[0];
+    let file = fd::install(reference, false).map_err(|error| format!("install: {error}"))?;
+    fd::write(file, b"hello store").map_err(|error| format!("write: {error}"))?;
     let mut buffer = [0u8; 32];
-    let count = fd::read(descriptor, &mut buffer).map_err(|error| format!("read: {error}"))?;
+    let count = fd::read(file, &mut buffer).map_err(|error| format!("read: {error}"))?;
     ensure(&buffer[..count] == b"hello store", || format!("read back {:?}", &buffer[..count]))?;
-    let copy = fd::dup(descriptor).map_err(|error| format!("dup: {error}"))?;
+    let copy = fd::dup(file).map_err(|error| format!("dup: {error}"))?;
     fd::fcntl(copy, F_SETFL, O_NONBLOCK).map_err(|error| format!("F_SETFL: {error}"))?;
-    ensure(fd::fcntl(descriptor, F_GETFL, 0) == Ok(O_RDWR | O_NONBLOCK), || {
+    ensure(fd::fcntl(file, F_GETFL, 0) == Ok(O_RDWR | O_NONBLOCK), || {
         String::from("status flags are not shared by duplicates")
     })?;
-    let text = format!("{descriptor}");
-    let pid = spawn_child(&["write-fd", &text, "from child"])?;
-    exits_with(pid, 0)?;
+    let text = format!("{file}");
+    exits_with(spawn_child(&["write-fd", &text, "from child"])?, 0)?;
     let count = fd::read(copy, &mut buffer).map_err(|error| format!("read: {error}"))?;
     ensure(&buffer[..count] == b"from child", || {
         format!("child's write read as {:?}", &buffer[..count])
     })?;
-    fd::close(descriptor).map_err(|error| format!("close: {error}"))?;
+    fd::close(file).map_err(|error| format!("close: {error}"))?;
     fd::write(copy, b"still open")
         .map_err(|error| format!("write after closing a duplicate: {error}"))?;
+    ensure(store_objects(&store)? == 1, || String::from("the object went with one duplicate"))?;
+    // A child holding the only other reference keeps it alive; its death releases it.
+    let holder = spawn_child(&["sleep", "10000"])?;
     fd::close(copy).map_err(|error| format!("close: {error}"))?;
-    ensure(fd::write(copy, b"x") == Err(Errno::Ebadf), || String::from("write after close"))
+    ensure(fd::write(copy, b"x") == Err(Errno::Ebadf), || String::from("write after close"))?;
+    ensure(store_objects(&store)? == 1, || String::from("the child's reference did not hold"))?;
+    proc::kill(holder, SIGKILL).map_err(|error| format!("kill: {error}"))?;
+    killed_by(holder, SIGKILL)?;
+    ensure(store_objects(&store)? == 0, || {
+        String::from("the holder's death did not release the object")
+    })
 }
 
 fn statistics_line(label: &str, statistics: &libsys::process::KernelStatistics) -> String {
