@@ -246,7 +246,9 @@ mod tests {
     fn descriptors_have_a_fixed_layout() {
         assert_eq!(size_of::<Lease>(), 24);
         assert_eq!(size_of::<HandleTransfer>(), 16);
-        assert_eq!(size_of::<MessageDescriptor>(), 16 + 32 + 96 + 64 + 8 + 16 + 8);
-        assert_eq!(size_of::<ReceiveDescriptor>(), 8 + 64 + 16);
+        // Header, words, 4 leases, 16 transfers, timeout, 16 received handles, count.
+        assert_eq!(size_of::<MessageDescriptor>(), 16 + 32 + 96 + 256 + 8 + 64 + 8);
+        // Counts, 4 lease infos, 16 handles.
+        assert_eq!(size_of::<ReceiveDescriptor>(), 8 + 64 + 64);
     }
 }
