@@ -14,8 +14,8 @@
 use alloc::vec::Vec;
 
 use courier_abi::io::{
-    F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, IoRequest, O_ACCMODE,
-    O_CHANGEABLE, O_RDONLY, O_RDWR, O_WRONLY, OPEN_MAX,
+    F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETPIPE_SZ,
+    FD_CLOEXEC, IoRequest, O_ACCMODE, O_CHANGEABLE, O_RDONLY, O_RDWR, O_WRONLY, OPEN_MAX,
 };
 use courier_abi::ipc::{LEASE_READ, LEASE_WRITE, Lease, MessageDescriptor};
 use courier_abi::{Errno, Handle, Syscall};
@@ -198,7 +198,13 @@ pub fn write(fd: Fd, bytes: &[u8]) -> Result<usize, Errno> {
                 rights: LEASE_READ,
                 reserved: 0,
             };
-            io_call(reference, IoRequest::Write, Some(lease)).map(|count| count as usize)
+            let written = io_call(reference, IoRequest::Write, Some(lease));
+            if written == Err(Errno::Epipe) {
+                // As Linux, a write with no reader raises SIGPIPE (default: the process
+                // ends) and otherwise fails with EPIPE.
+                let _ = crate::proc::raise(courier_abi::signal::SIGPIPE);
+            }
+            written.map(|count| count as usize)
         }
     }
 }
@@ -322,6 +328,10 @@ pub fn fcntl(fd: Fd, command: u32, argument: u64) -> Result<u64, Errno> {
             // Commands of the description's own kind (F_GETPIPE_SZ, ...) go to its server.
             Target::Server { reference } => {
                 io_call(reference, IoRequest::Control { command, argument }, None)
+            }
+            // As Linux: the pipe commands on a descriptor that is not a pipe are EBADF.
+            Target::Console { .. } if matches!(command, F_GETPIPE_SZ | F_SETPIPE_SZ) => {
+                Err(Errno::Ebadf)
             }
             Target::Console { .. } => Err(Errno::Einval),
         },

@@ -309,6 +309,49 @@ pub fn lease_write(
     Ok(results[0])
 }
 
+/// Copies `length` bytes from lease `index` of `reply`, from `offset`, straight into
+/// `mapping` at `at` (one copy, by the kernel; a server keeps file data in mapped memory
+/// objects). Returns the bytes copied (fewer at the lease's end).
+///
+/// # Errors
+///
+/// `InvalidArgument` when the range is outside the mapping; as [`lease_read`].
+pub fn lease_read_into_mapping(
+    reply: ReplyId,
+    index: usize,
+    offset: usize,
+    mapping: &crate::memory::Mapping,
+    at: usize,
+    length: usize,
+) -> Result<usize, KernelError> {
+    let address = mapping.range_address(at, length).ok_or(KernelError::InvalidArgument)?;
+    let results =
+        invoke(Syscall::LeaseRead, arguments(&[reply.0 as usize, index, offset, address, length]))?;
+    Ok(results[0])
+}
+
+/// Copies `length` bytes of `mapping` from `at` into lease `index` of `reply` at `offset`
+/// (one copy, by the kernel). Returns the bytes copied.
+///
+/// # Errors
+///
+/// As [`lease_read_into_mapping`].
+pub fn lease_write_from_mapping(
+    reply: ReplyId,
+    index: usize,
+    offset: usize,
+    mapping: &crate::memory::Mapping,
+    at: usize,
+    length: usize,
+) -> Result<usize, KernelError> {
+    let address = mapping.range_address(at, length).ok_or(KernelError::InvalidArgument)?;
+    let results = invoke(
+        Syscall::LeaseWrite,
+        arguments(&[reply.0 as usize, index, offset, address, length]),
+    )?;
+    Ok(results[0])
+}
+
 /// A lease lending `buffer` for reading by the server.
 pub fn lend(buffer: &[u8]) -> Lease {
     Lease {

@@ -94,6 +94,11 @@ impl Mapping {
         self.address
     }
 
+    /// The address of `[offset, offset + length)` when the range lies inside the view.
+    pub(crate) fn range_address(&self, offset: usize, length: usize) -> Option<usize> {
+        (offset.checked_add(length)? <= self.length).then_some(self.address + offset)
+    }
+
     /// Reads the 64-bit word at byte `offset` (aligned); `None` outside the view.
     pub fn read_word(&self, offset: usize) -> Option<u64> {
         (offset.is_multiple_of(8) && offset.checked_add(8)? <= self.length)

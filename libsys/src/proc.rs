@@ -247,6 +247,15 @@ pub fn kill(target: Pid, signal: u32) -> Result<(), Errno> {
     request(ProcRequest::Kill { target: i64::from(target), signal: u64::from(signal) }).map(|_| ())
 }
 
+/// `raise(signal)`: sends `signal` to the caller itself.
+///
+/// # Errors
+///
+/// `EINVAL`, `ENOSYS` without proc.
+pub fn raise(signal: u32) -> Result<(), Errno> {
+    kill(getpid()?, signal)
+}
+
 /// The caller's pid.
 ///
 /// # Errors
@@ -414,6 +423,24 @@ pub fn credentials_of(pid: Pid) -> Result<Credentials, Errno> {
         euid: words[1] as u32,
         gid: words[2] as u32,
         egid: words[3] as u32,
+    })
+}
+
+/// The pid and credentials of the process behind kernel client id `client` (the `client`
+/// of a message a server received through a reference).
+///
+/// # Errors
+///
+/// `ESRCH` for a client proc did not start or that has ended.
+pub fn client_credentials(client: u32) -> Result<(Pid, Credentials), Errno> {
+    request(ProcRequest::ClientCredentials { client: u64::from(client) }).map(|words| {
+        let credentials = Credentials {
+            uid: words[1] as u32,
+            euid: (words[1] >> 32) as u32,
+            gid: words[2] as u32,
+            egid: (words[2] >> 32) as u32,
+        };
+        (pid_of(words[0]), credentials)
     })
 }
 

@@ -27,9 +27,10 @@ struct Benchmark {
     command_line: &'static str,
 }
 
-const BENCHMARKS: [Benchmark; 2] = [
+const BENCHMARKS: [Benchmark; 3] = [
     Benchmark { program: "ipc-bench", command_line: "courier.run=ipc-bench" },
     Benchmark { program: "spawn-bench", command_line: "init=spawn-bench" },
+    Benchmark { program: "pipe-bench", command_line: "init=pipe-bench" },
 ];
 
 /// One result line.

@@ -401,12 +401,18 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
                 "process 1 (proc): started",
                 "init: starting hello",
                 "hello from user mode",
-                "init: hello (pid 2) exited with status 42",
+                "init: hello (pid 4) exited with status 42",
                 "(proc): exited with status 42",
                 "all programs finished: 1 exited, 0 killed by signals, 0 not started",
             ],
         )
-        .rejecting(&["LEAK", "cannot start"]),
+        .rejecting(&[
+            "LEAK",
+            "cannot start",
+            "cannot reach",
+            "offer its service",
+            "before offering",
+        ]),
     );
     let mut proc_case = Case::new(
         arch,
@@ -432,7 +438,7 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
             "proc-test: ok thousand-spawns",
             "proc-test: ok credentials",
             "proc-test: 12 passed, 0 failed",
-            "init: proc-test (pid 2) exited with status 0",
+            "init: proc-test (pid 4) exited with status 0",
             "all programs finished: 1 exited, 0 killed by signals, 0 not started",
         ],
     )
@@ -440,6 +446,32 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
     // 1,300 spawns under TCG.
     proc_case.timeout = Duration::from_secs(180);
     cases.push(proc_case);
+    let mut io_case = Case::new(
+        arch,
+        "io",
+        // A small tmpfs, so that filling it (tmpfs-no-space) is quick.
+        "init=io-test tmpfs.size=8M",
+        Success,
+        &[
+            "io-test: ok pipe-parent-child",
+            "io-test: ok eof-and-epipe",
+            "io-test: ok pipe-buf-atomicity",
+            "io-test: ok non-blocking",
+            "io-test: ok fifo-client-server",
+            "io-test: ok tmpfs-files",
+            "io-test: ok tmpfs-permissions",
+            "io-test: ok tmpfs-no-space",
+            "io-test: ok shared-memory-counter",
+            "io-test: ok shared-memory-resize",
+            "io-test: ok bad-requests",
+            "io-test: 11 passed, 0 failed",
+            "init: io-test (pid 4) exited with status 0",
+            "all programs finished: 1 exited, 0 killed by signals, 0 not started",
+        ],
+    )
+    .rejecting(&["io-test: FAIL", "LEAK"]);
+    io_case.timeout = Duration::from_secs(240);
+    cases.push(io_case);
     let mut console = Case::new(
         arch,
         "console-input",

@@ -25,7 +25,7 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
 
-/// Workspace packages whose binaries are programs (under `user/` or `servers/`).
+/// Workspace packages with binaries, which are programs (under `user/` or `servers/`).
 fn program_packages() -> Result<Vec<String>, String> {
     let output = Command::new(cargo())
         .args(["metadata", "--no-deps", "--format-version", "1"])
@@ -46,7 +46,12 @@ fn program_packages() -> Result<Vec<String>, String> {
             .components()
             .next()
             .map(|part| part.as_os_str().to_string_lossy().into_owned());
+        // Libraries (the servers' pure cores) build as dependencies of their servers.
+        let has_program = package["targets"].as_array().into_iter().flatten().any(|target| {
+            target["kind"].as_array().into_iter().flatten().any(|kind| kind == "bin")
+        });
         if matches!(first.as_deref(), Some("user" | "servers"))
+            && has_program
             && let Some(name) = package["name"].as_str()
         {
             packages.push(name.to_string());

@@ -32,6 +32,19 @@ pub enum IoOperation {
     /// `F_GETPIPE_SZ`. Answer: the command's result; `EINVAL` for a command the server does
     /// not know.
     Control = 0x106,
+    /// `lseek`: word 0 the offset (as `i64`), word 1 the whence. Answer: the new offset.
+    /// `ESPIPE` on a pipe.
+    Seek = 0x107,
+    /// `ftruncate`: word 0 the length (as `i64`).
+    Truncate = 0x108,
+    /// `fstat`: lease 0 receives a `courier_abi::fs::FileStat`.
+    Stat = 0x109,
+    /// The next directory entry into lease 0 (`courier_abi::fs::DIRECTORY_ENTRY_HEADER`).
+    /// Answer: 1 with an entry, 0 at the end.
+    ReadDirectory = 0x10a,
+    /// Map the file: the answer carries a handle to its memory object (with the rights the
+    /// description's access mode allows) and word 0 its size.
+    Map = 0x10b,
 }
 
 impl IoOperation {
@@ -43,6 +56,11 @@ impl IoOperation {
             0x104 => IoOperation::GetStatusFlags,
             0x105 => IoOperation::SetStatusFlags,
             0x106 => IoOperation::Control,
+            0x107 => IoOperation::Seek,
+            0x108 => IoOperation::Truncate,
+            0x109 => IoOperation::Stat,
+            0x10a => IoOperation::ReadDirectory,
+            0x10b => IoOperation::Map,
             _ => return None,
         })
     }
@@ -69,6 +87,24 @@ pub enum IoRequest {
         /// Its argument.
         argument: u64,
     },
+    /// `lseek`.
+    Seek {
+        /// The offset.
+        offset: i64,
+        /// `SEEK_SET`, `SEEK_CUR` or `SEEK_END`.
+        whence: u32,
+    },
+    /// `ftruncate`.
+    Truncate {
+        /// The new length.
+        length: i64,
+    },
+    /// `fstat`.
+    Stat,
+    /// The next directory entry.
+    ReadDirectory,
+    /// Map the file.
+    Map,
 }
 
 impl IoRequest {
@@ -82,6 +118,13 @@ impl IoRequest {
             IoRequest::Control { command, argument } => {
                 (IoOperation::Control, [command as u64, argument, 0, 0])
             }
+            IoRequest::Seek { offset, whence } => {
+                (IoOperation::Seek, [offset as u64, whence as u64, 0, 0])
+            }
+            IoRequest::Truncate { length } => (IoOperation::Truncate, [length as u64, 0, 0, 0]),
+            IoRequest::Stat => (IoOperation::Stat, [0; MESSAGE_WORDS]),
+            IoRequest::ReadDirectory => (IoOperation::ReadDirectory, [0; MESSAGE_WORDS]),
+            IoRequest::Map => (IoOperation::Map, [0; MESSAGE_WORDS]),
         };
         (operation as u32, words)
     }
@@ -97,6 +140,13 @@ impl IoRequest {
             IoOperation::Control => {
                 IoRequest::Control { command: words[0] as u32, argument: words[1] }
             }
+            IoOperation::Seek => {
+                IoRequest::Seek { offset: words[0] as i64, whence: words[1] as u32 }
+            }
+            IoOperation::Truncate => IoRequest::Truncate { length: words[0] as i64 },
+            IoOperation::Stat => IoRequest::Stat,
+            IoOperation::ReadDirectory => IoRequest::ReadDirectory,
+            IoOperation::Map => IoRequest::Map,
         })
     }
 }
@@ -152,6 +202,11 @@ mod tests {
             IoRequest::GetStatusFlags,
             IoRequest::SetStatusFlags { flags: O_NONBLOCK },
             IoRequest::Control { command: F_GETPIPE_SZ, argument: 0 },
+            IoRequest::Seek { offset: -5, whence: 2 },
+            IoRequest::Truncate { length: 4096 },
+            IoRequest::Stat,
+            IoRequest::ReadDirectory,
+            IoRequest::Map,
         ];
         for request in requests {
             let (label, words) = request.to_message();

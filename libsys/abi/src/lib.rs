@@ -13,11 +13,13 @@
 
 pub mod errno;
 pub mod error;
+pub mod fs;
 pub mod handle;
 pub mod io;
 pub mod ipc;
 pub mod layout;
 pub mod memory;
+pub mod pipe;
 pub mod proc;
 pub mod process;
 pub mod service;

@@ -50,6 +50,11 @@ pub enum ProcOperation {
     /// The credentials of `pid` (for servers' permission checks). Answer: real uid,
     /// effective uid, real gid, effective gid.
     CredentialsOf = 15,
+    /// Who is behind kernel client id word 0 (the `client` of a received message, for
+    /// servers reached through references rather than a pid-badged connection). Answer:
+    /// the pid, then `uid | euid << 32`, then `gid | egid << 32`. `ESRCH` for a client
+    /// proc did not start or that has ended.
+    ClientCredentials = 16,
 }
 
 impl ProcOperation {
@@ -71,6 +76,7 @@ impl ProcOperation {
             13 => ProcOperation::RegisterService,
             14 => ProcOperation::Connect,
             15 => ProcOperation::CredentialsOf,
+            16 => ProcOperation::ClientCredentials,
             _ => return None,
         })
     }
@@ -170,6 +176,11 @@ pub enum ProcRequest {
         /// The process.
         pid: u64,
     },
+    /// The pid and credentials behind a kernel client id.
+    ClientCredentials {
+        /// The client id.
+        client: u64,
+    },
 }
 
 impl ProcRequest {
@@ -201,6 +212,9 @@ impl ProcRequest {
             }
             ProcRequest::Connect { service } => (ProcOperation::Connect, [service, 0, 0, 0]),
             ProcRequest::CredentialsOf { pid } => (ProcOperation::CredentialsOf, [pid, 0, 0, 0]),
+            ProcRequest::ClientCredentials { client } => {
+                (ProcOperation::ClientCredentials, [client, 0, 0, 0])
+            }
         };
         (operation as u32, words)
     }
@@ -228,6 +242,7 @@ impl ProcRequest {
             ProcOperation::RegisterService => ProcRequest::RegisterService { service: words[0] },
             ProcOperation::Connect => ProcRequest::Connect { service: words[0] },
             ProcOperation::CredentialsOf => ProcRequest::CredentialsOf { pid: words[0] },
+            ProcOperation::ClientCredentials => ProcRequest::ClientCredentials { client: words[0] },
         })
     }
 }
@@ -254,6 +269,7 @@ mod tests {
             ProcRequest::RegisterService { service: 1 },
             ProcRequest::Connect { service: 2 },
             ProcRequest::CredentialsOf { pid: 3 },
+            ProcRequest::ClientCredentials { client: 0x1_0002 },
         ];
         for request in requests {
             let (label, words) = request.to_message();

@@ -106,6 +106,7 @@ pub const KNOWN_PARAMETERS: &[&str] = &[
     "mem",
     "init",
     "init.args",
+    "tmpfs.size",
     "courier.run",
     "courier.selftest",
     "courier.timer_hz",

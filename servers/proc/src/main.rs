@@ -50,6 +50,8 @@ const INIT_IMAGE: &str = "init";
 struct Child {
     /// Its control handle (kill, upcalls).
     control: Handle,
+    /// Its kernel client id (what servers see as a message's `client`).
+    client: u32,
 }
 
 /// A registered service: the server's endpoint (with `MINT`) and who offers it.
@@ -63,6 +65,8 @@ struct Proc {
     endpoint: Endpoint,
     table: ProcessTable<u32>,
     children: BTreeMap<Pid, Child>,
+    /// Live children by kernel client id.
+    clients: BTreeMap<u32, Pid>,
     services: BTreeMap<u64, Service>,
 }
 
@@ -82,6 +86,7 @@ fn run() -> Result<i32, Errno> {
         endpoint,
         table: ProcessTable::new(),
         children: BTreeMap::new(),
+        clients: BTreeMap::new(),
         services: BTreeMap::new(),
     };
     let init = proc.table.create_init();
@@ -187,7 +192,8 @@ impl Proc {
         let _ = libsys::handle::close(proc_handle);
         match started {
             Ok((child, _watch)) => {
-                self.children.insert(pid, Child { control: child.control });
+                self.children.insert(pid, Child { control: child.control, client: child.client });
+                self.clients.insert(child.client, pid);
                 Ok(())
             }
             Err(error) => {
@@ -378,6 +384,19 @@ impl Proc {
                     u64::from(credentials.egid),
                 ]))
             }
+            ProcRequest::ClientCredentials { client } => {
+                let pid = u32::try_from(client)
+                    .ok()
+                    .and_then(|client| self.clients.get(&client))
+                    .copied()
+                    .ok_or(Errno::Esrch)?;
+                let credentials = self.table.credentials(pid).ok_or(Errno::Esrch)?;
+                Ok(words(&[
+                    u64::from(pid),
+                    u64::from(credentials.uid) | u64::from(credentials.euid) << 32,
+                    u64::from(credentials.gid) | u64::from(credentials.egid) << 32,
+                ]))
+            }
             ProcRequest::Spawn { .. }
             | ProcRequest::Wait { .. }
             | ProcRequest::RegisterService { .. }
@@ -437,6 +456,7 @@ impl Proc {
     /// init was the one (the system is ending).
     fn died(&mut self, pid: Pid, status: u32) -> Option<i32> {
         if let Some(child) = self.children.remove(&pid) {
+            self.clients.remove(&child.client);
             let _ = libsys::handle::close(child.control);
         }
         // Its services go with it.

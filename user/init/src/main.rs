@@ -9,16 +9,49 @@
 
 extern crate alloc;
 
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::time::Duration;
 
-use libsys::Errno;
 use libsys::proc::{self, SpawnAttributes};
+use libsys::{Errno, time};
 
 libsys::main!(main);
 
-/// Servers init starts before the program, in order.
-const SERVERS: &[&str] = &[];
+/// Servers init starts before the program, in order, each with the service it offers:
+/// init waits until the service is registered before starting the next (tmpfs uses the
+/// pipe server for FIFOs).
+const SERVERS: &[(&str, u64)] =
+    &[("pipe", libsys::abi::service::SERVICE_PIPE), ("tmpfs", libsys::abi::service::SERVICE_TMPFS)];
+
+/// How long a server may take to offer its service.
+const SERVER_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Starts `server` and waits until it offers `service` (or ends, or takes too long).
+fn start_server(server: &str, service: u64) -> Result<(), String> {
+    let pid = proc::spawn(server, &[server], &[], &[], &SpawnAttributes::default())
+        .map_err(|error| format!("cannot start {server}: {error}"))?;
+    let deadline = time::monotonic() + SERVER_START_TIMEOUT;
+    loop {
+        match libsys::service::connect(service) {
+            Ok(_) => return Ok(()),
+            Err(Errno::Enoent) => {}
+            Err(error) => return Err(format!("cannot reach {server}: {error}")),
+        }
+        if let Ok((ended, status)) = proc::waitpid(pid, proc::WNOHANG)
+            && ended == pid
+        {
+            return Err(format!("{server} {} before offering its service", describe(status)));
+        }
+        if time::monotonic() > deadline {
+            return Err(format!(
+                "{server} did not offer its service within {SERVER_START_TIMEOUT:?}"
+            ));
+        }
+        let _ = time::nanosleep(Duration::from_millis(1));
+    }
+}
 
 /// The program run when the command line names none.
 const DEFAULT_PROGRAM: &str = "hello";
@@ -74,9 +107,9 @@ fn describe(status: i32) -> String {
 }
 
 fn main() -> i32 {
-    for server in SERVERS {
-        if let Err(error) = proc::spawn(server, &[server], &[], &[], &SpawnAttributes::default()) {
-            libsys::eprintln!("init: cannot start {server}: {error}");
+    for &(server, service) in SERVERS {
+        if let Err(error) = start_server(server, service) {
+            libsys::eprintln!("init: {error}");
         }
     }
     let (program, arguments) = program_from_command_line();

@@ -121,6 +121,9 @@ fn serve(object: &mut Object, reply_id: ReplyId, request: IoRequest) -> Result<u
             object.status = (object.status & !O_CHANGEABLE) | (flags & O_CHANGEABLE);
             Ok(0)
         }
-        IoRequest::Control { .. } => Err(Errno::Einval),
+        IoRequest::Control { .. } | IoRequest::Truncate { .. } => Err(Errno::Einval),
+        IoRequest::Seek { .. } => Err(Errno::Espipe),
+        IoRequest::Stat | IoRequest::Map => Err(Errno::Enodev),
+        IoRequest::ReadDirectory => Err(Errno::Enotdir),
     }
 }

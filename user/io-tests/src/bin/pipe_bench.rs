@@ -1,0 +1,192 @@
+//! pipe-bench: pipe costs for `make bench`, run as init's program (`init=pipe-bench`) under
+//! QEMU's `-icount shift=0,sleep=off`, where the counter counts instructions (of every
+//! process and the kernel: the pipe server's work is included). It measures:
+//!
+//! - a 1-byte round trip between two processes over two pipes (write, the peer reads and
+//!   writes it back, read);
+//! - throughput with 4 KiB and 64 KiB writes into a pipe a child drains with 64 KiB reads.
+//!
+//! Each prints one line the harness reads, for example:
+//!
+//! ```text
+//! pipe-bench: 1-byte round trip: 2000 round trips, 12345.67 instructions, 8.00 kernel entries, 4.00 address-space switches each
+//! pipe-bench: throughput, 4 KiB writes: 4096 writes, 5678.00 instructions, 2.00 kernel entries, 1.00 address-space switches each, 721.35 MB/s at one instruction per nanosecond
+//! ```
+//!
+//! The same program is its own peer: `pipe-bench echo` copies descriptor 0 to 1 a byte at
+//! a time; `pipe-bench sink` reads descriptor 0 to end of file and writes the byte count to
+//! descriptor 1.
+
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use libsys::fd::Fd;
+use libsys::proc::{self, FileAction, Pid, SpawnAttributes};
+use libsys::{Errno, fd, pipe, time};
+
+libsys::main!(main);
+
+/// Round trips measured (after as many to warm up).
+const ROUND_TRIPS: u64 = 2000;
+/// Bytes moved per throughput measurement.
+const THROUGHPUT_BYTES: usize = 16 << 20;
+
+struct Hundredths(u64);
+
+impl core::fmt::Display for Hundredths {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(formatter, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+/// Instructions, kernel entries and address-space switches over a measured stretch.
+struct Measured {
+    instructions: u64,
+    entries: u64,
+    switches: u64,
+}
+
+fn measure(work: impl FnOnce() -> Result<(), Errno>) -> Result<Measured, Errno> {
+    let before = libsys::process::kernel_statistics();
+    let start = time::counter();
+    work()?;
+    let end = time::counter();
+    let after = libsys::process::kernel_statistics();
+    Ok(Measured {
+        instructions: time::counter_ticks_to_instructions(end - start),
+        // The statistics call itself entered the kernel once.
+        entries: after.kernel_entries - before.kernel_entries - 1,
+        switches: after.space_switches - before.space_switches,
+    })
+}
+
+fn spawn_peer(role: &str, input: Fd, output: Fd, close: &[Fd]) -> Result<Pid, Errno> {
+    let mut actions = vec![FileAction::Dup2(input, 0), FileAction::Dup2(output, 1)];
+    actions.extend(close.iter().map(|&descriptor| FileAction::Close(descriptor)));
+    proc::spawn("pipe-bench", &["pipe-bench", role], &[], &actions, &SpawnAttributes::default())
+}
+
+fn reap(pid: Pid) -> Result<(), Errno> {
+    let (_, status) = proc::waitpid(pid, 0)?;
+    if proc::exited(status) && proc::exit_status(status) == 0 { Ok(()) } else { Err(Errno::Echild) }
+}
+
+fn round_trip(to_peer: Fd, from_peer: Fd) -> Result<(), Errno> {
+    let mut byte = [0u8; 1];
+    if fd::write(to_peer, b"x")? != 1 || fd::read(from_peer, &mut byte)? != 1 {
+        return Err(Errno::Eio);
+    }
+    Ok(())
+}
+
+fn round_trips() -> Result<(), Errno> {
+    let (peer_input, to_peer) = pipe::pipe()?;
+    let (from_peer, peer_output) = pipe::pipe()?;
+    let peer = spawn_peer("echo", peer_input, peer_output, &[to_peer, from_peer])?;
+    fd::close(peer_input)?;
+    fd::close(peer_output)?;
+    for _ in 0..ROUND_TRIPS {
+        round_trip(to_peer, from_peer)?;
+    }
+    let measured = measure(|| {
+        for _ in 0..ROUND_TRIPS {
+            round_trip(to_peer, from_peer)?;
+        }
+        Ok(())
+    })?;
+    fd::close(to_peer)?;
+    fd::close(from_peer)?;
+    reap(peer)?;
+    libsys::println!(
+        "pipe-bench: 1-byte round trip: {ROUND_TRIPS} round trips, {} instructions, {} kernel entries, {} address-space switches each",
+        Hundredths(measured.instructions * 100 / ROUND_TRIPS),
+        Hundredths(measured.entries * 100 / ROUND_TRIPS),
+        Hundredths(measured.switches * 100 / ROUND_TRIPS),
+    );
+    Ok(())
+}
+
+fn throughput(write_size: usize, label: &str) -> Result<(), Errno> {
+    let (peer_input, to_peer) = pipe::pipe()?;
+    let (from_peer, peer_output) = pipe::pipe()?;
+    let peer = spawn_peer("sink", peer_input, peer_output, &[to_peer, from_peer])?;
+    fd::close(peer_input)?;
+    fd::close(peer_output)?;
+    let block = vec![0x42u8; write_size];
+    let writes = THROUGHPUT_BYTES / write_size;
+    let mut report = [0u8; 32];
+    let mut reported = 0;
+    let measured = measure(|| {
+        for _ in 0..writes {
+            let mut rest = block.as_slice();
+            while !rest.is_empty() {
+                let written = fd::write(to_peer, rest)?;
+                rest = &rest[written..];
+            }
+        }
+        fd::close(to_peer)?;
+        // The peer has read everything when it reports.
+        reported = fd::read(from_peer, &mut report)?;
+        Ok(())
+    })?;
+    fd::close(from_peer)?;
+    reap(peer)?;
+    if report[..reported] != *format!("{THROUGHPUT_BYTES}").as_bytes() {
+        return Err(Errno::Eio);
+    }
+    let writes = writes as u64;
+    // At one instruction per nanosecond, bytes per instruction are GB/s.
+    let megabytes_per_second = THROUGHPUT_BYTES as u64 * 1000 * 100 / measured.instructions.max(1);
+    libsys::println!(
+        "pipe-bench: throughput, {label} writes: {writes} writes, {} instructions, {} kernel entries, {} address-space switches each, {} MB/s at one instruction per nanosecond",
+        Hundredths(measured.instructions * 100 / writes),
+        Hundredths(measured.entries * 100 / writes),
+        Hundredths(measured.switches * 100 / writes),
+        Hundredths(megabytes_per_second),
+    );
+    Ok(())
+}
+
+/// `pipe-bench echo`: copy 0 to 1 a byte at a time until end of file.
+fn echo() -> Result<(), Errno> {
+    let mut byte = [0u8; 1];
+    while fd::read(0, &mut byte)? == 1 {
+        fd::write(1, &byte)?;
+    }
+    Ok(())
+}
+
+/// `pipe-bench sink`: read 0 to end of file, write the count to 1.
+fn sink() -> Result<(), Errno> {
+    let mut buffer = vec![0u8; 65536];
+    let mut total = 0usize;
+    loop {
+        match fd::read(0, &mut buffer)? {
+            0 => break,
+            count => total += count,
+        }
+    }
+    fd::write(1, format!("{total}").as_bytes())?;
+    Ok(())
+}
+
+fn main() -> Result<(), Errno> {
+    let arguments: Vec<&str> = libsys::env::args().collect();
+    match arguments.get(1).copied() {
+        Some("echo") => echo(),
+        Some("sink") => sink(),
+        Some(_) => Err(Errno::Einval),
+        None => {
+            round_trips()?;
+            throughput(4096, "4 KiB")?;
+            throughput(65536, "64 KiB")
+        }
+    }
+}
