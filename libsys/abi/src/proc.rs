@@ -276,6 +276,6 @@ mod tests {
             assert_eq!(ProcRequest::from_message(label, words), Some(request));
         }
         assert_eq!(ProcRequest::from_message(0, [0; 4]), None);
-        assert_eq!(ProcRequest::from_message(16, [0; 4]), None);
+        assert_eq!(ProcRequest::from_message(17, [0; 4]), None);
     }
 }
