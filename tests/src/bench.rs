@@ -44,6 +44,8 @@ pub struct Measurement {
     pub kernel_entries: f64,
     /// Address-space switches per operation.
     pub space_switches: f64,
+    /// Throughput in MB/s of guest time (one instruction per nanosecond), for transfers.
+    pub megabytes_per_second: Option<f64>,
 }
 
 /// Reads a result line of `program`:
@@ -62,6 +64,7 @@ pub fn parse_line(line: &str, program: &str) -> Option<Measurement> {
         instructions: value(" instructions")?,
         kernel_entries: value(" kernel entries")?,
         space_switches: value(" address-space switches each")?,
+        megabytes_per_second: value(" MB/s at one instruction per nanosecond"),
     })
 }
 
@@ -103,8 +106,12 @@ pub fn run(arches: &[Arch]) -> Result<bool, String> {
                 continue;
             }
             for result in &results {
+                let throughput = result
+                    .megabytes_per_second
+                    .map(|rate| format!(" ({rate:.0} MB/s at one instruction per nanosecond)"))
+                    .unwrap_or_default();
                 println!(
-                    "{arch} (QEMU TCG, -cpu {}, -icount shift=0,sleep=off): {}: {}: {:.2} instructions, {:.2} kernel entries, {:.2} address-space switches each",
+                    "{arch} (QEMU TCG, -cpu {}, -icount shift=0,sleep=off): {}: {}: {:.2} instructions, {:.2} kernel entries, {:.2} address-space switches each{throughput}",
                     machine.cpu,
                     benchmark.program,
                     result.name,
@@ -151,5 +158,12 @@ mod tests {
         let result = parse_line(spawn, "spawn-bench").unwrap();
         assert!((result.kernel_entries - 12.0).abs() < 1e-9);
         assert_eq!(parse_line(spawn, "ipc-bench"), None);
+        assert_eq!(result.megabytes_per_second, None);
+        let pipe = "pipe-bench: throughput, 4 KiB writes: 4096 writes, 5678.00 instructions, \
+                    2.00 kernel entries, 1.00 address-space switches each, \
+                    721.35 MB/s at one instruction per nanosecond";
+        let result = parse_line(pipe, "pipe-bench").unwrap();
+        assert!((result.space_switches - 1.0).abs() < 1e-9);
+        assert!((result.megabytes_per_second.unwrap() - 721.35).abs() < 1e-9);
     }
 }
