@@ -55,6 +55,21 @@ pub enum ProcOperation {
     /// the pid, then `uid | euid << 32`, then `gid | egid << 32`. `ESRCH` for a client
     /// proc did not start or that has ended.
     ClientCredentials = 16,
+    /// `sigaction` told proc what the caller does with signal word 0: word 1 is the
+    /// [`crate::signal::Disposition`], word 2 the `SA_*` flags. `EINVAL` for a number
+    /// that is not a signal, and for SIGKILL or SIGSTOP with anything but the default.
+    SetDisposition = 17,
+    /// `sigqueue(pid, signal, value)`: words are the pid, the signal and the value.
+    /// `EAGAIN` when the target has too many signals waiting.
+    Queue = 18,
+    /// The caller's libsys found signal word 0 deliverable with its default action
+    /// (terminate, dump core or stop; word 1 is the continue generation from the signal's
+    /// upcall). Terminating signals end the caller; a stop holds the answer until the
+    /// caller is continued (answered then) or killed.
+    DefaultAction = 19,
+    /// `alarm`: word 0 is the delay in nanoseconds (0 cancels). Answer: the nanoseconds
+    /// that were left on the previous alarm (0 if none).
+    Alarm = 20,
 }
 
 impl ProcOperation {
@@ -77,6 +92,10 @@ impl ProcOperation {
             14 => ProcOperation::Connect,
             15 => ProcOperation::CredentialsOf,
             16 => ProcOperation::ClientCredentials,
+            17 => ProcOperation::SetDisposition,
+            18 => ProcOperation::Queue,
+            19 => ProcOperation::DefaultAction,
+            20 => ProcOperation::Alarm,
             _ => return None,
         })
     }
@@ -92,6 +111,13 @@ pub const SPAWN_FLAGS: u64 = SPAWN_SET_PROCESS_GROUP | SPAWN_SET_SESSION;
 
 /// `Wait` option: return at once (pid 0) when no child has ended, as `WNOHANG`.
 pub const WAIT_NO_HANG: u64 = 1;
+/// `Wait` option: also report children that stopped, as `WUNTRACED`.
+pub const WAIT_UNTRACED: u64 = 2;
+/// `Wait` option: also report stopped children that continued, as `WCONTINUED`.
+pub const WAIT_CONTINUED: u64 = 8;
+
+/// `ProcessInfo` state: the process is stopped.
+pub const STATE_STOPPED: u64 = 2;
 
 /// `ProcessInfo` state: the process is running (or ready, or blocked).
 pub const STATE_LIVE: u64 = 0;
@@ -181,6 +207,36 @@ pub enum ProcRequest {
         /// The client id.
         client: u64,
     },
+    /// What the caller does with a signal.
+    SetDisposition {
+        /// The signal.
+        signal: u64,
+        /// A [`crate::signal::Disposition`] number.
+        disposition: u64,
+        /// `SA_*` flags.
+        flags: u64,
+    },
+    /// `sigqueue(pid, signal, value)`.
+    Queue {
+        /// The process.
+        pid: u64,
+        /// The signal.
+        signal: u64,
+        /// The value.
+        value: u64,
+    },
+    /// Apply a signal's default action to the caller.
+    DefaultAction {
+        /// The signal.
+        signal: u64,
+        /// The continue generation from its upcall.
+        generation: u64,
+    },
+    /// `alarm`.
+    Alarm {
+        /// Delay in nanoseconds (0 cancels).
+        nanoseconds: u64,
+    },
 }
 
 impl ProcRequest {
@@ -215,6 +271,16 @@ impl ProcRequest {
             ProcRequest::ClientCredentials { client } => {
                 (ProcOperation::ClientCredentials, [client, 0, 0, 0])
             }
+            ProcRequest::SetDisposition { signal, disposition, flags } => {
+                (ProcOperation::SetDisposition, [signal, disposition, flags, 0])
+            }
+            ProcRequest::Queue { pid, signal, value } => {
+                (ProcOperation::Queue, [pid, signal, value, 0])
+            }
+            ProcRequest::DefaultAction { signal, generation } => {
+                (ProcOperation::DefaultAction, [signal, generation, 0, 0])
+            }
+            ProcRequest::Alarm { nanoseconds } => (ProcOperation::Alarm, [nanoseconds, 0, 0, 0]),
         };
         (operation as u32, words)
     }
@@ -243,6 +309,18 @@ impl ProcRequest {
             ProcOperation::Connect => ProcRequest::Connect { service: words[0] },
             ProcOperation::CredentialsOf => ProcRequest::CredentialsOf { pid: words[0] },
             ProcOperation::ClientCredentials => ProcRequest::ClientCredentials { client: words[0] },
+            ProcOperation::SetDisposition => ProcRequest::SetDisposition {
+                signal: words[0],
+                disposition: words[1],
+                flags: words[2],
+            },
+            ProcOperation::Queue => {
+                ProcRequest::Queue { pid: words[0], signal: words[1], value: words[2] }
+            }
+            ProcOperation::DefaultAction => {
+                ProcRequest::DefaultAction { signal: words[0], generation: words[1] }
+            }
+            ProcOperation::Alarm => ProcRequest::Alarm { nanoseconds: words[0] },
         })
     }
 }
@@ -270,12 +348,16 @@ mod tests {
             ProcRequest::Connect { service: 2 },
             ProcRequest::CredentialsOf { pid: 3 },
             ProcRequest::ClientCredentials { client: 0x1_0002 },
+            ProcRequest::SetDisposition { signal: 10, disposition: 2, flags: 0x1000_0000 },
+            ProcRequest::Queue { pid: 5, signal: 40, value: u64::MAX },
+            ProcRequest::DefaultAction { signal: 19, generation: 3 },
+            ProcRequest::Alarm { nanoseconds: 1_000_000_000 },
         ];
         for request in requests {
             let (label, words) = request.to_message();
             assert_eq!(ProcRequest::from_message(label, words), Some(request));
         }
         assert_eq!(ProcRequest::from_message(0, [0; 4]), None);
-        assert_eq!(ProcRequest::from_message(17, [0; 4]), None);
+        assert_eq!(ProcRequest::from_message(21, [0; 4]), None);
     }
 }
