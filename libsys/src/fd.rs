@@ -151,7 +151,15 @@ pub fn read(fd: Fd, buffer: &mut [u8]) -> Result<usize, Errno> {
                 rights: LEASE_WRITE,
                 reserved: 0,
             };
-            io_call(reference, IoRequest::Read, Some(lease)).map(|count| count as usize)
+            loop {
+                crate::signal::begin_call();
+                match io_call(reference, IoRequest::Read, Some(lease)) {
+                    // A read that a signal interrupted before any data came restarts as
+                    // on Linux (always if no handler ran, after SA_RESTART handlers).
+                    Err(Errno::Eintr) if crate::signal::restart_after_interruption(true) => {}
+                    outcome => return outcome.map(|count| count as usize),
+                }
+            }
         }
     }
 }
@@ -191,20 +199,46 @@ pub fn write(fd: Fd, bytes: &[u8]) -> Result<usize, Errno> {
             }
             crate::console::write(bytes).map_err(Errno::from)
         }
-        Target::Server { reference } => {
-            let lease = Lease {
-                address: bytes.as_ptr() as u64,
-                length: bytes.len() as u64,
-                rights: LEASE_READ,
-                reserved: 0,
-            };
-            let written = io_call(reference, IoRequest::Write, Some(lease));
-            if written == Err(Errno::Epipe) {
+        Target::Server { reference } => write_server(reference, bytes),
+    }
+}
+
+/// Writes to a server descriptor. A signal that interrupts a blocking write makes the
+/// server answer `EINTR` (nothing written) or the count written so far. If no handler
+/// ran, Linux would not have been interrupted: the rest is written (or the call
+/// restarted). If a handler ran, a partial count is the answer, and `EINTR` restarts only
+/// after `SA_RESTART` handlers.
+fn write_server(reference: Handle, bytes: &[u8]) -> Result<usize, Errno> {
+    let mut done = 0;
+    loop {
+        let rest = &bytes[done..];
+        let lease = Lease {
+            address: rest.as_ptr() as u64,
+            length: rest.len() as u64,
+            rights: LEASE_READ,
+            reserved: 0,
+        };
+        crate::signal::begin_call();
+        match io_call(reference, IoRequest::Write, Some(lease)) {
+            Ok(count) => {
+                done += (count as usize).min(rest.len());
+                if done == bytes.len() || count == 0 {
+                    return Ok(done);
+                }
+                // Short: a non-blocking write, or a signal came mid-transfer.
+                if !crate::signal::restart_after_interruption(false) {
+                    return Ok(done);
+                }
+            }
+            Err(Errno::Eintr) if done == 0 && crate::signal::restart_after_interruption(true) => {}
+            Err(Errno::Eintr) if done > 0 => return Ok(done),
+            Err(Errno::Epipe) => {
                 // As Linux, a write with no reader raises SIGPIPE (default: the process
                 // ends) and otherwise fails with EPIPE.
-                let _ = crate::proc::raise(courier_abi::signal::SIGPIPE);
+                let _ = crate::signal::raise(courier_abi::signal::SIGPIPE);
+                return if done > 0 { Ok(done) } else { Err(Errno::Epipe) };
             }
-            written.map(|count| count as usize)
+            Err(error) => return if done > 0 { Ok(done) } else { Err(error) },
         }
     }
 }

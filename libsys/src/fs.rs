@@ -118,9 +118,18 @@ pub fn open(path: &str, flags: u64, mode: u32) -> Result<Fd, Errno> {
 }
 
 /// Opens a FIFO through its capability at the pipe server.
+/// A signal that interrupts the wait for the other side restarts it as Linux's
+/// `fifo_open` does (always if no handler ran, after `SA_RESTART` handlers).
 fn open_fifo(capability: Handle, flags: u64) -> Result<Handle, Errno> {
     let (label, words) = PipeRequest::OpenFifo { flags }.to_message();
-    crate::pipe::call_for_handles(capability, label, words, 1).map(|(handles, _)| handles[0])
+    loop {
+        crate::signal::begin_call();
+        match crate::pipe::call_for_handles(capability, label, words, 1) {
+            Ok((handles, _)) => return Ok(handles[0]),
+            Err(Errno::Eintr) if crate::signal::restart_after_interruption(true) => {}
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 /// `creat(path, mode)`.

@@ -4,7 +4,8 @@
 //! environment ([`mod@env`]), the heap allocator, output ([`print!`], [`println!`],
 //! [`eprintln!`] to descriptors 1 and 2), the file descriptor table ([`fd`]), processes
 //! through the process server ([`proc`]: `spawn`, `waitpid`, `kill`, process groups,
-//! credentials), time ([`time`]: `nanosleep`, `clock_gettime`), all returning
+//! credentials), signals ([`signal`]: `sigaction`, `sigprocmask`, `sigsuspend`, `alarm`;
+//! the dispatcher that runs handlers), time ([`time`]: `nanosleep`, `clock_gettime`), all returning
 //! `Result<T, Errno>`; and typed wrappers over every kernel system call, returning
 //! `Result<T, KernelError>`.
 //!
@@ -45,6 +46,7 @@ pub mod proc;
 pub mod process;
 pub mod runtime;
 pub mod service;
+pub mod signal;
 pub mod time;
 pub mod upcall;
 

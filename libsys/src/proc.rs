@@ -57,7 +57,7 @@ fn proc_endpoint() -> Result<Endpoint, Errno> {
 }
 
 /// Sends `request` to proc and returns the answer's words.
-fn request(request: ProcRequest) -> Result<[u64; MESSAGE_WORDS], Errno> {
+pub(crate) fn request(request: ProcRequest) -> Result<[u64; MESSAGE_WORDS], Errno> {
     let (label, words) = request.to_message();
     let answer = proc_endpoint()?.call(label, words).map_err(Errno::from)?;
     match answer.label {
@@ -189,11 +189,14 @@ pub fn start_block(
     let mut bytes = Vec::new();
     bytes.try_reserve_exact(size).map_err(|_| Errno::Enomem)?;
     bytes.resize(size, 0);
+    let (mask, ignored) = crate::signal::inherited_for_child();
+    let signals = courier_abi::start::InheritedSignals { mask: mask.0, ignored: ignored.0 };
     let length = encode(
         &mut bytes,
         arguments.iter().map(|string| string.as_bytes()),
         environment.iter().map(|string| string.as_bytes()),
         entries,
+        signals,
     )
     .map_err(|error| match error {
         courier_abi::start::StartBlockError::TooLarge => Errno::E2big,
@@ -221,12 +224,24 @@ pub fn start_block(
 ///
 /// `ECHILD` (no such child), `EINVAL` (bad options), `EINTR`.
 pub fn waitpid(selector: Pid, options: u64) -> Result<(Pid, i32), Errno> {
-    let words = request(ProcRequest::Wait { selector: i64::from(selector), options })?;
-    Ok((pid_of(words[0]), words[1] as u32 as i32))
+    loop {
+        crate::signal::begin_call();
+        match request(ProcRequest::Wait { selector: i64::from(selector), options }) {
+            Ok(words) => return Ok((pid_of(words[0]), words[1] as u32 as i32)),
+            // Restarted as Linux restarts wait4 (always, unless a handler without
+            // SA_RESTART ran).
+            Err(Errno::Eintr) if crate::signal::restart_after_interruption(true) => {}
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 /// `WNOHANG`: do not wait.
 pub const WNOHANG: u64 = WAIT_NO_HANG;
+/// `WUNTRACED`: also report children that stopped.
+pub const WUNTRACED: u64 = courier_abi::proc::WAIT_UNTRACED;
+/// `WCONTINUED`: also report stopped children that continued.
+pub const WCONTINUED: u64 = courier_abi::proc::WAIT_CONTINUED;
 
 /// Waits for any child (`wait`).
 ///
@@ -253,7 +268,7 @@ pub fn kill(target: Pid, signal: u32) -> Result<(), Errno> {
 ///
 /// `EINVAL`, `ENOSYS` without proc.
 pub fn raise(signal: u32) -> Result<(), Errno> {
-    kill(getpid()?, signal)
+    crate::signal::raise(signal)
 }
 
 /// The caller's pid.
@@ -455,6 +470,8 @@ pub struct ProcessInfo {
     pub session: Pid,
     /// Whether it has ended and waits to be reaped.
     pub zombie: bool,
+    /// Whether it is stopped.
+    pub stopped: bool,
 }
 
 /// Facts about `pid`.
@@ -471,6 +488,7 @@ pub fn process_info(pid: Pid) -> Result<ProcessInfo, Errno> {
         process_group: pid_of(words[1]),
         session: pid_of(words[2]),
         zombie: words[3] == courier_abi::proc::STATE_ZOMBIE,
+        stopped: words[3] == courier_abi::proc::STATE_STOPPED,
     })
 }
 
@@ -492,4 +510,25 @@ pub const fn signaled(status: i32) -> bool {
 /// `WTERMSIG(status)`.
 pub const fn terminating_signal(status: i32) -> i32 {
     status & 0x7f
+}
+
+/// `WCOREDUMP(status)`: the signal that ended the child has the "core" default action
+/// (Courier writes no core file).
+pub const fn core_dumped(status: i32) -> bool {
+    signaled(status) && status & 0x80 != 0
+}
+
+/// `WIFSTOPPED(status)`: the child stopped.
+pub const fn stopped(status: i32) -> bool {
+    status & 0xff == 0x7f
+}
+
+/// `WSTOPSIG(status)`: the signal that stopped it.
+pub const fn stopping_signal(status: i32) -> i32 {
+    (status >> 8) & 0xff
+}
+
+/// `WIFCONTINUED(status)`: the stopped child continued.
+pub const fn continued(status: i32) -> bool {
+    status == 0xffff
 }

@@ -64,6 +64,7 @@ static ARGUMENT: AtomicUsize = AtomicUsize::new(0);
 pub extern "C" fn start(initial_handles: usize, argument: usize) -> ! {
     INITIAL_HANDLES.store(initial_handles, Ordering::Relaxed);
     ARGUMENT.store(argument, Ordering::Relaxed);
+    crate::signal::install();
     if started_by_proc() {
         read_start_block();
     }
@@ -99,6 +100,11 @@ fn read_start_block() {
             return;
         }
     };
+    let signals = block.signals();
+    crate::signal::set_inherited(
+        crate::signal::SignalSet(signals.mask),
+        crate::signal::SignalSet(signals.ignored),
+    );
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     crate::env::set(block.arguments().map(text).collect(), block.environment().map(text).collect());
     let descriptors: Vec<(Fd, Target)> = block

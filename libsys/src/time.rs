@@ -43,7 +43,21 @@ pub fn nanosleep(duration: Duration) -> Result<(), courier_abi::Errno> {
 ///
 /// `(EINTR, time left)`.
 pub fn nanosleep_remaining(duration: Duration) -> Result<(), (courier_abi::Errno, Duration)> {
-    sleep(duration).map_err(|(error, left)| (courier_abi::Errno::from(error), left))
+    let mut left = duration;
+    loop {
+        crate::signal::begin_call();
+        match sleep(left) {
+            Ok(()) => return Ok(()),
+            // A signal no handler caught does not end a sleep on Linux: sleep on. After a
+            // handler, nanosleep fails with EINTR even with SA_RESTART.
+            Err((courier_abi::KernelError::Interrupted, rest))
+                if crate::signal::restart_after_interruption(false) =>
+            {
+                left = rest;
+            }
+            Err((error, rest)) => return Err((courier_abi::Errno::from(error), rest)),
+        }
+    }
 }
 
 /// Clocks `clock_gettime` knows.

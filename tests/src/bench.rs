@@ -27,10 +27,11 @@ struct Benchmark {
     command_line: &'static str,
 }
 
-const BENCHMARKS: [Benchmark; 3] = [
+const BENCHMARKS: [Benchmark; 4] = [
     Benchmark { program: "ipc-bench", command_line: "courier.run=ipc-bench" },
     Benchmark { program: "spawn-bench", command_line: "init=spawn-bench" },
     Benchmark { program: "pipe-bench", command_line: "init=pipe-bench" },
+    Benchmark { program: "signal-bench", command_line: "init=signal-bench" },
 ];
 
 /// One result line.

@@ -472,6 +472,50 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
     .rejecting(&["io-test: FAIL", "LEAK"]);
     io_case.timeout = Duration::from_secs(240);
     cases.push(io_case);
+    let mut signals_case = Case::new(
+        arch,
+        "signals",
+        "init=signal-test",
+        Success,
+        &[
+            "signal-test: ok sigaction-old-action",
+            "signal-test: ok handler-runs-before-kill-returns",
+            "signal-test: ok siginfo-queue",
+            "signal-test: ok mask-and-pending",
+            "signal-test: ok standard-coalesce",
+            "signal-test: ok realtime-queue-order",
+            "signal-test: ok lowest-first",
+            "signal-test: ok sa-nodefer-and-resethand",
+            "signal-test: ok sa-mask",
+            "signal-test: ok sigsuspend",
+            "signal-test: ok pause-and-alarm",
+            "signal-test: ok ignore",
+            "signal-test: ok default-terminate",
+            "signal-test: ok default-core",
+            "signal-test: ok sigkill-uncatchable",
+            "signal-test: ok stop-and-continue",
+            "signal-test: ok sigtstp-default-stops",
+            "signal-test: ok sigcont-discards-stop",
+            "signal-test: ok sigchld-on-exit",
+            "signal-test: ok sigchld-nocldstop",
+            "signal-test: ok sigchld-ignore-autoreap",
+            "signal-test: ok sigpipe",
+            "signal-test: ok eintr-pipe-read",
+            "signal-test: ok eintr-waitpid",
+            "signal-test: ok eintr-nanosleep",
+            "signal-test: ok eintr-fifo-open",
+            "signal-test: ok nonblocking-calls-not-interrupted",
+            "signal-test: ok kill-permissions",
+            "signal-test: ok kill-process-group",
+            "signal-test: ok inherited-mask-and-ignore",
+            "signal-test: 30 passed, 0 failed",
+            "init: signal-test (pid 4) exited with status 0",
+            "all programs finished: 1 exited, 0 killed by signals, 0 not started",
+        ],
+    )
+    .rejecting(&["signal-test: FAIL", "LEAK"]);
+    signals_case.timeout = Duration::from_secs(240);
+    cases.push(signals_case);
     let mut console = Case::new(
         arch,
         "console-input",

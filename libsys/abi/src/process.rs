@@ -57,7 +57,7 @@ impl UpcallKind {
 pub const UPCALL_WORDS: usize = 4;
 
 /// Most upcalls pending on one thread before posting fails with `WouldBlock`.
-pub const MAX_PENDING_UPCALLS: usize = 8;
+pub const MAX_PENDING_UPCALLS: usize = 32;
 
 /// The upcall entry is called with `a0` = address of the [`UpcallInfo`] and `a1` = the
 /// address to pass to `UpcallReturn`, on the thread's stack below the saved context.

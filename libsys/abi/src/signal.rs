@@ -8,7 +8,8 @@
 
 /// The highest signal number (`SIGRTMAX`); valid signals are `1..=SIGNAL_MAX`.
 pub const SIGNAL_MAX: u32 = 64;
-/// The first real-time signal (`SIGRTMIN` as the kernel numbers it).
+/// The first real-time signal a program may use (`SIGRTMIN` as glibc gives it: the kernel
+/// numbers real-time signals from 32 and glibc keeps 32 and 33 for itself).
 pub const SIGNAL_REALTIME_MIN: u32 = 34;
 
 /// What a signal does when its disposition is the default.

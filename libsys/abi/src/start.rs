@@ -8,8 +8,10 @@
 //! [`FIRST_SERVER_HANDLE`] on. A
 //! program started by the kernel directly has argument 0 and none of these.
 //!
-//! The start block is a [`Header`], `descriptor_count` [`DescriptorEntry`]s, then the
-//! argument strings and the environment strings, each ended by a NUL byte. Everything is
+//! The start block is a [`Header`] (which also carries the signal mask and the ignored
+//! signals the child inherits, as across Linux's `execve`), `descriptor_count`
+//! [`DescriptorEntry`]s, then the argument strings and the environment strings, each
+//! ended by a NUL byte. Everything is
 //! little-endian. [`encode`] writes one and [`StartBlock::parse`] checks and reads one;
 //! neither allocates, so both sides (and host tests) use the same code.
 
@@ -30,12 +32,12 @@ pub const MAX_SERVER_HANDLES: usize = MAX_HANDLES - 1;
 /// The header's magic number (`"CRST"`).
 pub const MAGIC: u32 = u32::from_le_bytes(*b"CRST");
 /// The layout version.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Largest start block, in bytes (arguments and environment together; Linux's
 /// `ARG_MAX` is 2 MiB, a quarter of that is plenty here).
 pub const MAX_START_BLOCK: usize = 256 * 1024;
 /// Bytes of a [`Header`].
-pub const HEADER_SIZE: usize = 32;
+pub const HEADER_SIZE: usize = 48;
 /// Bytes of a [`DescriptorEntry`].
 pub const DESCRIPTOR_SIZE: usize = 24;
 
@@ -61,6 +63,20 @@ pub struct Header {
     pub reserved: u32,
     /// Bytes of strings after the entries.
     pub strings_length: u64,
+    /// The signal mask the child starts with (a `SignalSet` word).
+    pub signal_mask: u64,
+    /// The signals the child starts ignoring (a `SignalSet` word).
+    pub ignored_signals: u64,
+}
+
+/// The signal state a child inherits: its mask and its ignored signals (every other
+/// disposition is reset to the default, as `execve` does).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InheritedSignals {
+    /// The signal mask (a `SignalSet` word).
+    pub mask: u64,
+    /// The ignored signals (a `SignalSet` word).
+    pub ignored: u64,
 }
 
 /// One inherited descriptor.
@@ -125,6 +141,7 @@ pub fn encode<'a>(
     arguments: impl Iterator<Item = &'a [u8]> + Clone,
     environment: impl Iterator<Item = &'a [u8]> + Clone,
     descriptors: &[DescriptorEntry],
+    signals: InheritedSignals,
 ) -> Result<usize, StartBlockError> {
     let limit = buffer.len().min(MAX_START_BLOCK);
     let entries_end = descriptors
@@ -157,6 +174,8 @@ pub fn encode<'a>(
     put_u32(buffer, 16, descriptors.len() as u32);
     put_u32(buffer, 20, 0);
     put_u64(buffer, 24, (cursor - entries_end) as u64);
+    put_u64(buffer, 32, signals.mask);
+    put_u64(buffer, 40, signals.ignored);
     for (index, entry) in descriptors.iter().enumerate() {
         let at = HEADER_SIZE + index * DESCRIPTOR_SIZE;
         put_u32(buffer, at, entry.descriptor);
@@ -194,6 +213,8 @@ impl<'a> StartBlock<'a> {
             descriptor_count: get_u32(bytes, 16),
             reserved: get_u32(bytes, 20),
             strings_length: get_u64(bytes, 24),
+            signal_mask: get_u64(bytes, 32),
+            ignored_signals: get_u64(bytes, 40),
         };
         if header.magic != MAGIC || header.version != VERSION || header.reserved != 0 {
             return Err(StartBlockError::BadHeader);
@@ -219,6 +240,11 @@ impl<'a> StartBlock<'a> {
     /// The header.
     pub const fn header(&self) -> Header {
         self.header
+    }
+
+    /// The inherited signal mask and ignored signals.
+    pub const fn signals(&self) -> InheritedSignals {
+        InheritedSignals { mask: self.header.signal_mask, ignored: self.header.ignored_signals }
     }
 
     /// The argument strings, without their NUL bytes.
@@ -279,9 +305,11 @@ mod tests {
             arguments.iter().copied(),
             environment.iter().copied(),
             &descriptors,
+            InheritedSignals { mask: 1 << 1, ignored: 1 << 12 },
         )
         .unwrap();
         let block = StartBlock::parse(&buffer[..length]).unwrap();
+        assert_eq!(block.signals(), InheritedSignals { mask: 1 << 1, ignored: 1 << 12 });
         assert!(block.arguments().eq(arguments.iter().copied()));
         assert!(block.environment().eq(environment.iter().copied()));
         assert!(block.descriptors().eq(descriptors.iter().copied()));
@@ -289,18 +317,32 @@ mod tests {
 
     #[test]
     fn bad_blocks_are_refused() {
-        let mut buffer = [0u8; 64];
+        let mut buffer = [0u8; 80];
         let none: [&[u8]; 0] = [];
+        let signals = InheritedSignals::default();
         assert_eq!(
-            encode(&mut buffer, [b"a\0b".as_slice()].into_iter(), none.iter().copied(), &[]),
+            encode(
+                &mut buffer,
+                [b"a\0b".as_slice()].into_iter(),
+                none.iter().copied(),
+                &[],
+                signals
+            ),
             Err(StartBlockError::NulInString)
         );
         assert_eq!(
-            encode(&mut buffer, [[b'x'; 40].as_slice()].into_iter(), none.iter().copied(), &[]),
+            encode(
+                &mut buffer,
+                [[b'x'; 40].as_slice(), [b'y'; 40].as_slice()].into_iter(),
+                none.iter().copied(),
+                &[],
+                signals
+            ),
             Err(StartBlockError::TooLarge)
         );
         let length =
-            encode(&mut buffer, [b"ok".as_slice()].into_iter(), none.iter().copied(), &[]).unwrap();
+            encode(&mut buffer, [b"ok".as_slice()].into_iter(), none.iter().copied(), &[], signals)
+                .unwrap();
         assert_eq!(
             StartBlock::parse(&buffer[..length - 1]).unwrap_err(),
             StartBlockError::Truncated

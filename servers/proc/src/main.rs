@@ -10,7 +10,13 @@
 //!   the message;
 //! - death notices for every process it started (the watch is set by the kernel before
 //!   the child runs), which turn it into a zombie and answer waiting parents;
-//! - cancel notices for a parent's held `Wait` (it was interrupted), answered `EINTR`.
+//! - cancel notices for a parent's held `Wait` (it was interrupted), answered `EINTR`;
+//! - its own timeout, when the earliest `alarm` is due (SIGALRM).
+//!
+//! Signals: the core decides what a signal does to each target ([`Signalling`]); this
+//! loop posts upcalls carrying the signal's information, ends processes (SIGKILL, and the
+//! default actions a process's libsys asks for with `DefaultAction`), and holds a stopped
+//! process's `DefaultAction` call until SIGCONT answers it.
 //!
 //! When init ends, proc ends every remaining process and exits with init's status; the
 //! kernel then reports and powers off.
@@ -24,16 +30,20 @@ extern crate alloc;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
-use courier_proc_core::{Answer, ExitOutcome, INIT, Pid, ProcessTable, SpawnOptions, WaitOutcome};
+use courier_proc_core::{
+    Answer, ExitOutcome, INIT, KillOutcome, Pid, ProcessTable, Signalling, SpawnOptions,
+    StopOutcome, WaitOutcome,
+};
 use libsys::abi::ipc::{
     HandleTransfer, MESSAGE_WORDS, MessageDescriptor, RECEIVED_EXTENDED, ReceiveDescriptor,
     Received, ReceivedKind, TRANSFER_MOVE,
 };
 use libsys::abi::proc::{
-    ProcRequest, SPAWN_FLAGS, SPAWN_SET_PROCESS_GROUP, SPAWN_SET_SESSION, STATE_LIVE, STATE_ZOMBIE,
+    ProcRequest, SPAWN_FLAGS, SPAWN_SET_PROCESS_GROUP, SPAWN_SET_SESSION, STATE_LIVE,
+    STATE_STOPPED, STATE_ZOMBIE,
 };
 use libsys::abi::process::ExitStatus;
-use libsys::abi::signal::{DefaultAction, default_action};
+use libsys::abi::signal::{DefaultAction, Disposition, SI_KERNEL, SIGALRM, default_action};
 use libsys::abi::start::{DESCRIPTOR_CONSOLE, DescriptorEntry, START_ARGUMENT};
 use libsys::abi::{Errno, Handle, HandleKind, KernelError, NO_TIMEOUT, Rights};
 use libsys::ipc::{Endpoint, ReplyId, lease_read, reply, reply_with};
@@ -68,6 +78,8 @@ struct Proc {
     /// Live children by kernel client id.
     clients: BTreeMap<u32, Pid>,
     services: BTreeMap<u64, Service>,
+    /// Pending alarms: when each process's SIGALRM is due (monotonic nanoseconds).
+    alarms: BTreeMap<Pid, u64>,
 }
 
 fn main() -> i32 {
@@ -88,6 +100,7 @@ fn run() -> Result<i32, Errno> {
         children: BTreeMap::new(),
         clients: BTreeMap::new(),
         services: BTreeMap::new(),
+        alarms: BTreeMap::new(),
     };
     let init = proc.table.create_init();
     let console = |descriptor: u32, status: u64| DescriptorEntry {
@@ -111,9 +124,13 @@ fn run() -> Result<i32, Errno> {
     }
     let mut descriptor = ReceiveDescriptor::default();
     loop {
-        let received = match proc.endpoint.receive(Some(&mut descriptor), NO_TIMEOUT) {
+        let received = match proc.endpoint.receive(Some(&mut descriptor), proc.alarm_timeout()) {
             Ok(received) => received,
             Err(KernelError::Interrupted) => continue,
+            Err(KernelError::Timeout) => {
+                proc.fire_alarms();
+                continue;
+            }
             Err(error) => return Err(Errno::from(error)),
         };
         match received.kind {
@@ -241,6 +258,13 @@ impl Proc {
                     WaitOutcome::Failed(errno) => Err(errno),
                 }
             }
+            ProcRequest::DefaultAction { signal, generation } => {
+                close_all(handles);
+                match self.default_action(caller, reply_id, signal, generation) {
+                    Some(outcome) => outcome,
+                    None => return,
+                }
+            }
             ProcRequest::RegisterService { service } => {
                 let outcome = self.register(caller, service, handles);
                 if outcome.is_err() {
@@ -320,10 +344,30 @@ impl Proc {
                 let target = i32::try_from(target).unwrap_or(i32::MIN);
                 let signal = u32::try_from(signal).map_err(|_| Errno::Einval)?;
                 let outcome = self.table.kill(caller, target, signal)?;
-                for pid in outcome.deliver_to {
-                    self.deliver(pid, signal);
-                }
+                self.carry_out(outcome);
                 Ok(words(&[]))
+            }
+            ProcRequest::Queue { pid, signal, value } => {
+                let pid = Pid::try_from(pid).map_err(|_| Errno::Esrch)?;
+                let signal = u32::try_from(signal).map_err(|_| Errno::Einval)?;
+                let outcome = self.table.queue(caller, pid, signal, value)?;
+                if self.carry_out(outcome) { Ok(words(&[])) } else { Err(Errno::Eagain) }
+            }
+            ProcRequest::SetDisposition { signal, disposition, flags } => {
+                let signal = u32::try_from(signal).map_err(|_| Errno::Einval)?;
+                let disposition = Disposition::from_number(disposition).ok_or(Errno::Einval)?;
+                self.table.set_disposition(caller, signal, disposition, flags).map(|()| words(&[]))
+            }
+            ProcRequest::Alarm { nanoseconds } => {
+                let now = libsys::time::monotonic().as_nanos() as u64;
+                let left = self
+                    .alarms
+                    .remove(&caller)
+                    .map_or(0, |deadline| deadline.saturating_sub(now).max(1));
+                if nanoseconds != 0 {
+                    self.alarms.insert(caller, now.saturating_add(nanoseconds));
+                }
+                Ok(words(&[left]))
             }
             ProcRequest::Identify => {
                 let parent = self.table.parent(caller).unwrap_or(0);
@@ -367,7 +411,13 @@ impl Proc {
             }
             ProcRequest::ProcessInfo { pid } => {
                 let info = self.table.info(pid_argument(pid)?).ok_or(Errno::Esrch)?;
-                let state = if info.zombie { STATE_ZOMBIE } else { STATE_LIVE };
+                let state = if info.zombie {
+                    STATE_ZOMBIE
+                } else if info.stopped {
+                    STATE_STOPPED
+                } else {
+                    STATE_LIVE
+                };
                 Ok(words(&[
                     u64::from(info.parent),
                     u64::from(info.process_group),
@@ -400,7 +450,8 @@ impl Proc {
             ProcRequest::Spawn { .. }
             | ProcRequest::Wait { .. }
             | ProcRequest::RegisterService { .. }
-            | ProcRequest::Connect { .. } => Err(Errno::Einval),
+            | ProcRequest::Connect { .. }
+            | ProcRequest::DefaultAction { .. } => Err(Errno::Einval),
         }
     }
 
@@ -438,17 +489,111 @@ impl Proc {
         Ok(words(&[u64::from(pid)]))
     }
 
-    /// Delivers `signal` to live process `pid` with its default action (handlers come with
-    /// the signals work): terminating signals end it as Linux would, the others do nothing
-    /// yet.
-    fn deliver(&mut self, pid: Pid, signal: u32) {
-        let Some(child) = self.children.get(&pid) else { return };
-        let terminates = matches!(
-            default_action(signal),
-            Some(DefaultAction::Terminate | DefaultAction::CoreDump)
-        );
-        if terminates {
-            let _ = libsys::upcall::kill(child.control, ExitStatus::Killed(signal as u8));
+    /// Carries out what the core decided a signal does. Returns false when an upcall
+    /// could not be queued because the target has too many waiting (sigqueue's `EAGAIN`).
+    fn carry_out(&mut self, outcome: KillOutcome<u32>) -> bool {
+        let KillOutcome { signals, answers } = outcome;
+        for Answer { waiter, result } in answers {
+            answer(
+                waiter,
+                result.map(|(child, status)| words(&[u64::from(child), u64::from(status)])),
+            );
+        }
+        let mut all_queued = true;
+        for signalling in signals {
+            all_queued &= self.signal(signalling);
+        }
+        all_queued
+    }
+
+    /// Does one [`Signalling`]; false if an upcall found the target's queue full.
+    fn signal(&mut self, signalling: Signalling<u32>) -> bool {
+        match signalling {
+            Signalling::Post { pid, info, generation } => {
+                let Some(child) = self.children.get(&pid) else { return true };
+                match libsys::upcall::post(child.control, info.to_upcall_words(generation)) {
+                    Ok(()) => true,
+                    Err(KernelError::WouldBlock) => false,
+                    // No upcall entry yet (the program has not started running): the
+                    // default action applies, as to a new image on Linux.
+                    Err(KernelError::InvalidArgument) => {
+                        if matches!(
+                            default_action(info.signal),
+                            Some(DefaultAction::Terminate | DefaultAction::CoreDump)
+                        ) {
+                            let status = ExitStatus::Killed(info.signal as u8);
+                            let _ = libsys::upcall::kill(child.control, status);
+                        }
+                        true
+                    }
+                    Err(_) => true,
+                }
+            }
+            Signalling::Kill { pid, signal } => {
+                if let Some(child) = self.children.get(&pid) {
+                    let _ = libsys::upcall::kill(child.control, ExitStatus::Killed(signal as u8));
+                }
+                true
+            }
+            Signalling::Resume { waiter, .. } => {
+                answer(waiter, Ok(words(&[])));
+                true
+            }
+        }
+    }
+
+    /// `DefaultAction`: the caller's libsys found `signal` deliverable with its default
+    /// action. `None` when the answer comes later (stopped) or never (ended).
+    fn default_action(
+        &mut self,
+        caller: Pid,
+        reply_id: u32,
+        signal: u64,
+        generation: u64,
+    ) -> Option<Outcome> {
+        let Ok(signal) = u32::try_from(signal) else { return Some(Err(Errno::Einval)) };
+        match default_action(signal) {
+            Some(DefaultAction::Terminate | DefaultAction::CoreDump) => {
+                if let Some(child) = self.children.get(&caller) {
+                    let _ = libsys::upcall::kill(child.control, ExitStatus::Killed(signal as u8));
+                }
+                None
+            }
+            Some(DefaultAction::Stop) => {
+                match self.table.stop(caller, signal, generation as u32, reply_id) {
+                    StopOutcome::Continued => Some(Ok(words(&[]))),
+                    StopOutcome::Stopped { answers, signals } => {
+                        self.carry_out(KillOutcome { signals, answers });
+                        None
+                    }
+                    StopOutcome::Failed(errno) => Some(Err(errno)),
+                }
+            }
+            Some(DefaultAction::Ignore | DefaultAction::Continue) => Some(Ok(words(&[]))),
+            None => Some(Err(Errno::Einval)),
+        }
+    }
+
+    /// How long the next receive may wait: until the earliest alarm.
+    fn alarm_timeout(&self) -> u64 {
+        let Some(&earliest) = self.alarms.values().min() else { return NO_TIMEOUT };
+        let now = libsys::time::monotonic().as_nanos() as u64;
+        earliest.saturating_sub(now).max(1)
+    }
+
+    /// Sends SIGALRM to every process whose alarm is due.
+    fn fire_alarms(&mut self) {
+        let now = libsys::time::monotonic().as_nanos() as u64;
+        let due: Vec<Pid> = self
+            .alarms
+            .iter()
+            .filter(|&(_, &deadline)| deadline <= now)
+            .map(|(&pid, _)| pid)
+            .collect();
+        for pid in due {
+            self.alarms.remove(&pid);
+            let outcome = self.table.system_signal(pid, SIGALRM, SI_KERNEL);
+            self.carry_out(outcome);
         }
     }
 
@@ -459,6 +604,7 @@ impl Proc {
             self.clients.remove(&child.client);
             let _ = libsys::handle::close(child.control);
         }
+        self.alarms.remove(&pid);
         // Its services go with it.
         let offered: Vec<u64> = self
             .services
@@ -471,13 +617,8 @@ impl Proc {
                 let _ = libsys::handle::close(entry.endpoint);
             }
         }
-        let ExitOutcome { answers, init_exited, .. } = self.table.exited(pid, status);
-        for Answer { waiter, result } in answers {
-            answer(
-                waiter,
-                result.map(|(child, status)| words(&[u64::from(child), u64::from(status)])),
-            );
-        }
+        let ExitOutcome { answers, init_exited, signals, .. } = self.table.exited(pid, status);
+        self.carry_out(KillOutcome { signals, answers });
         if !init_exited && pid != INIT {
             return None;
         }

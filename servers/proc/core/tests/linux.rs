@@ -1,6 +1,7 @@
 //! Differential test: the same process tree built on the host's Linux kernel and in a
-//! `ProcessTable`, then the same setpgid, setsid, getpgid, getsid, setuid, kill and waitpid
-//! calls asked of both, which must answer alike.
+//! `ProcessTable`, then the same setpgid, setsid, getpgid, getsid, setuid, kill, sigaction
+//! and waitpid calls asked of both, which must answer alike. Stops are mirrored by the
+//! stop request a Courier process's libsys would make for the stop signal it was posted.
 //!
 //! The real tree is made of "puppets": forked copies of this test that each read commands
 //! from their own pipe and write each result to their own reply pipe, so the test process
@@ -13,7 +14,9 @@
 //!
 //! The tree: R (a new session), its children A (own group GA), B (own group GB), C (joins
 //! GA), D (own session), F (R's group), G (own group GG), and A's children A1 (GA) and A2
-//! (own session); E1 and E2 are children of R that exec `sleep` (E2 after `setsid`), which
+//! (own session); S (own group) and T (R's group) are stopped, continued and reaped at
+//! once at the end;
+//! E1 and E2 are children of R that exec `sleep` (E2 after `setsid`), which
 //! makes them children that "have called exec" as every Courier child has. When the test
 //! runs as root, some puppets switch to other uids so that permission rules are compared
 //! too; otherwise every puppet has the test's uid and only refusals by pid 1 are compared.
@@ -27,7 +30,10 @@ use std::time::{Duration, Instant};
 
 use courier_abi::Errno;
 use courier_abi::process::ExitStatus;
-use courier_proc_core::{INIT, Pid, ProcessTable, SpawnOptions, WaitOutcome};
+use courier_abi::signal::Disposition;
+use courier_proc_core::{
+    INIT, Pid, ProcessTable, Signalling, SpawnOptions, StopOutcome, WaitOutcome,
+};
 
 const SLOTS: usize = 12;
 const REPLY_TIMEOUT_MILLISECONDS: c_int = 10_000;
@@ -43,6 +49,8 @@ const A1: usize = 5;
 const A2: usize = 6;
 const F: usize = 7;
 const G: usize = 8;
+const S: usize = 9;
+const T: usize = 10;
 
 // Commands: [operation, argument, argument, 0]; replies: [return value, errno, status].
 const FORK: i64 = 1;
@@ -57,6 +65,8 @@ const WAIT_UNTIL_ENDED: i64 = 9;
 const EXIT: i64 = 10;
 const SET_USER_ID: i64 = 11;
 const SET_GROUP_ID: i64 = 12;
+/// `sigaction(first, SIG_IGN if second is 1 else SIG_DFL, flags third)`.
+const SIGACTION: i64 = 13;
 
 type Command = [i64; 4];
 type Reply = [i64; 3];
@@ -147,7 +157,7 @@ fn serve(pipes: &Pipes, slot: usize, image: Option<&Image>) {
         if !read_words(commands[0], &mut command) {
             return;
         }
-        let [operation, first, second, _] = command;
+        let [operation, first, second, third] = command;
         let reply = match operation {
             FORK => {
                 // SAFETY: the child only makes system calls (see `puppet`).
@@ -220,6 +230,17 @@ fn serve(pipes: &Pipes, slot: usize, image: Option<&Image>) {
             SET_GROUP_ID => {
                 // SAFETY: setgid takes a plain integer (the id's bits).
                 let value = unsafe { libc::setgid(first as libc::gid_t) };
+                result_of(i64::from(value))
+            }
+            SIGACTION => {
+                // SAFETY: all-zero is a valid `sigaction` (empty mask).
+                let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+                action.sa_sigaction = if second == 1 { libc::SIG_IGN } else { libc::SIG_DFL };
+                action.sa_flags = c_int::try_from(third).unwrap_or(0);
+                let signal = c_int::try_from(first).unwrap_or(c_int::MAX);
+                // SAFETY: `action` is a local that outlives the call; no old action is asked.
+                let value =
+                    unsafe { libc::sigaction(signal, &raw const action, std::ptr::null_mut()) };
                 result_of(i64::from(value))
             }
             _ => [-1, i64::from(libc::ENOSYS), 0],
@@ -504,6 +525,42 @@ impl Harness<'_> {
         assert_eq!(real, table.map(|()| 0), "setuid({uid}) by slot {slot}");
     }
 
+    /// `sigaction(signal, SIG_IGN or SIG_DFL, flags)` by `slot`.
+    fn set_disposition(&mut self, slot: usize, signal: c_int, ignore: bool, flags: c_int) {
+        let command = [SIGACTION, i64::from(signal), i64::from(ignore), i64::from(flags)];
+        let real = real_result(self.puppets.call(slot, command));
+        let disposition = if ignore { Disposition::Ignore } else { Disposition::Default };
+        let table = self.mirror.table.set_disposition(
+            self.table_pid(slot),
+            signal as u32,
+            disposition,
+            u64::from(flags as u32),
+        );
+        assert_eq!(real, table.map(|()| 0), "sigaction({signal}) by slot {slot}");
+    }
+
+    /// `kill(target, signal)` by `sender` of a stop signal, then, in the table, the stop
+    /// request the target's libsys makes with the generation the signal was posted with;
+    /// returns what the table made of the request.
+    fn stop(&mut self, sender: usize, target: usize, signal: c_int) -> StopOutcome<u32> {
+        let command = [KILL, self.real_pid(target), i64::from(signal), 0];
+        let real = real_result(self.puppets.call(sender, command));
+        let (sender_pid, target_pid) = (self.table_pid(sender), self.table_pid(target));
+        let outcome = self.mirror.table.kill(sender_pid, target_pid as i32, signal as u32);
+        assert_eq!(
+            real,
+            outcome.as_ref().map(|_| 0).map_err(|&error| error),
+            "kill({signal}) by slot {sender}"
+        );
+        let signals = outcome.map(|outcome| outcome.signals).unwrap_or_default();
+        let [Signalling::Post { pid, generation, .. }] = signals[..] else {
+            panic!("the stop signal is posted: {signals:?}");
+        };
+        assert_eq!(pid, target_pid);
+        let token = self.mirror.token();
+        self.mirror.table.stop(target_pid, signal as u32, generation, token)
+    }
+
     fn set_group_id(&mut self, slot: usize, gid: u32) {
         let real = real_result(self.puppets.call(slot, [SET_GROUP_ID, i64::from(gid), 0, 0]));
         let table = self.mirror.table.set_group_id(self.table_pid(slot), gid);
@@ -600,6 +657,25 @@ fn until_blocked_in_wait(pid: libc::pid_t) {
         std::thread::sleep(Duration::from_millis(5));
     }
     panic!("{pid} never blocked in wait4");
+}
+
+/// Waits until `pid` is stopped (state `T` in `/proc/<pid>/stat`); without that file,
+/// waits a moment instead.
+fn until_stopped(pid: i64) {
+    let path = format!("/proc/{pid}/stat");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            std::thread::sleep(Duration::from_millis(200));
+            return;
+        };
+        let state = text.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
+        if state == Some("T") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("{pid} never stopped");
 }
 
 /// The uids pid 1 has (real, effective, saved, file system), from `/proc/1/status`.
@@ -886,6 +962,74 @@ fn table_answers_as_linux_does() {
     assert_eq!(real_result(reply).map(|pid| (pid, reply[2])), table, "the blocked waitpid(-1)");
     harness.puppets.reaped(pid_argument(d));
     harness.wait(R, -1, 0); // no child left: ECHILD
+
+    // Stops and continues: a stop is reported once to WUNTRACED, a continue once to
+    // WCONTINUED, and a continue replaces a stop not reported yet. S leads a job, which R
+    // (in another group of the session) keeps from being orphaned; T stays in R's group,
+    // which is orphaned (R's parent, this test, is in another session).
+    harness.fork(R, S);
+    harness.fork(R, T);
+    harness.set_process_group(S, 0, 0);
+    let (s, t) = (pid(&harness, S), pid(&harness, T));
+    let stopped = |outcome: &StopOutcome<u32>| matches!(outcome, StopOutcome::Stopped { .. });
+    // Job-control stops do nothing in an orphaned group; SIGSTOP does.
+    assert_eq!(harness.stop(R, T, libc::SIGTSTP), StopOutcome::Continued);
+    harness.get_session(T, 0); // T ran since: the signal was handled
+    harness.wait(R, t, libc::WUNTRACED | libc::WNOHANG); // not stopped: 0
+    assert!(stopped(&harness.stop(R, T, libc::SIGSTOP)));
+    harness.wait(R, t, libc::WUNTRACED); // blocks on Linux until T stops
+    harness.kill(R, t, libc::SIGCONT as u32);
+    harness.wait(R, t, libc::WCONTINUED | libc::WNOHANG); // continued
+    assert!(stopped(&harness.stop(R, S, libc::SIGTSTP)));
+    harness.wait(R, -1, libc::WNOHANG); // no WUNTRACED: 0
+    harness.wait(R, s, libc::WUNTRACED); // blocks on Linux until S stops
+    harness.wait(R, s, libc::WUNTRACED | libc::WNOHANG); // reported already: 0
+    harness.wait(R, -1, libc::WCONTINUED | libc::WNOHANG); // 0
+    harness.kill(R, s, libc::SIGCONT as u32);
+    harness.wait(R, -1, libc::WUNTRACED | libc::WNOHANG); // 0
+    harness.wait(R, s, libc::WCONTINUED | libc::WNOHANG); // continued
+    harness.wait(R, s, libc::WCONTINUED | libc::WNOHANG); // reported already: 0
+    assert!(stopped(&harness.stop(T, S, libc::SIGTTOU)));
+    until_stopped(s);
+    harness.kill(T, s, libc::SIGCONT as u32);
+    harness.wait(R, -1, libc::WUNTRACED | libc::WCONTINUED | libc::WNOHANG); // continued
+    // R blocks in waitpid(-1, WUNTRACED); T stops S: R's waiter is answered.
+    harness.puppets.send(R, [WAIT, -1, i64::from(libc::WUNTRACED), 0]);
+    until_blocked_in_wait(pid_argument(r));
+    let token = harness.mirror.token();
+    let waited = harness.mirror.table.wait(table_r, -1, libc::WUNTRACED as u64, token);
+    assert_eq!(waited, WaitOutcome::Blocked);
+    let StopOutcome::Stopped { answers, .. } = harness.stop(T, S, libc::SIGTTIN) else {
+        panic!("S stops")
+    };
+    let reply = harness.puppets.receive(R);
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].waiter, token);
+    let table =
+        answers[0].result.map(|(pid, status)| (harness.mirror.real(pid), i64::from(status)));
+    assert_eq!(real_result(reply).map(|pid| (pid, reply[2])), table, "the blocked WUNTRACED");
+    harness.kill(R, s, libc::SIGCONT as u32);
+
+    // sigaction: SIGKILL cannot be ignored; SIGCHLD ignored, or SA_NOCLDWAIT, leaves no
+    // zombie: a wait for the ended child finds nothing.
+    harness.set_disposition(R, libc::SIGKILL, true, 0); // EINVAL
+    harness.set_disposition(R, 0, true, 0); // EINVAL
+    harness.set_disposition(R, 65, false, 0); // EINVAL
+    harness.set_disposition(R, libc::SIGCHLD, true, 0);
+    for (slot, child) in [(T, t), (S, s)] {
+        harness.puppets.send(slot, [EXIT, 3, 0, 0]);
+        // Returns once the child has ended (with ECHILD, since it leaves no zombie).
+        let _ = harness.puppets.call(R, [WAIT_UNTIL_ENDED, child, 0, 0]);
+        let table_child = harness.table_pid(slot);
+        let outcome = harness.mirror.table.exited(table_child, exit_word(ExitStatus::Exited(3)));
+        assert!(outcome.answers.is_empty() && outcome.signals.is_empty());
+        assert_eq!(harness.mirror.table.info(table_child), None, "reaped at once");
+        harness.puppets.reaped(pid_argument(child));
+        harness.wait(R, child, 0); // ECHILD
+        // The second child ends under SIG_DFL with SA_NOCLDWAIT.
+        harness.set_disposition(R, libc::SIGCHLD, false, libc::SA_NOCLDWAIT);
+    }
+    harness.wait(R, -1, libc::WNOHANG); // no child left: ECHILD
 
     harness.puppets.send(R, [EXIT, 0, 0, 0]);
 }
