@@ -86,24 +86,34 @@ impl Endpoint {
 
     /// Calls with `label` and `words`; waits for the reply.
     ///
+    /// An upcall (a signal) that arrives while the call still waits for the server to take
+    /// it makes the kernel hand the call back undelivered; the upcall's handler has run by
+    /// then, and the call is sent again, as if the signal had come just before it (a
+    /// call the server holds is the server's to answer, `EINTR` included).
+    ///
     /// # Errors
     ///
-    /// `PeerGone` when nobody can receive, `Interrupted` when an upcall arrived before
-    /// a server took the call, handle errors.
+    /// `PeerGone` when nobody can receive, handle errors.
     #[inline]
     pub fn call(&self, label: u32, words: [u64; MESSAGE_WORDS]) -> Result<Answer, KernelError> {
-        let results = invoke(
-            Syscall::Call,
-            arguments(&[
-                self.0.0 as usize,
-                label as usize,
-                words[0] as usize,
-                words[1] as usize,
-                words[2] as usize,
-                words[3] as usize,
-            ]),
-        )?;
-        Ok(answer_from(results))
+        loop {
+            let outcome = invoke(
+                Syscall::Call,
+                arguments(&[
+                    self.0.0 as usize,
+                    label as usize,
+                    words[0] as usize,
+                    words[1] as usize,
+                    words[2] as usize,
+                    words[3] as usize,
+                ]),
+            );
+            match outcome {
+                Ok(results) => return Ok(answer_from(results)),
+                Err(KernelError::Interrupted) => {}
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     /// Calls with `label` and `words`, giving up after `timeout` nanoseconds in total
@@ -128,14 +138,22 @@ impl Endpoint {
     /// Calls with the leases, handles and timeout of `descriptor`; handles in the reply
     /// are written back into it.
     ///
+    /// A call handed back undelivered because of an upcall is sent again, as
+    /// [`Endpoint::call`] does.
+    ///
     /// # Errors
     ///
     /// As [`Endpoint::call`], plus `InvalidArgument` for a bad lease or transfer and
     /// `Timeout`.
     pub fn call_with(&self, descriptor: &mut MessageDescriptor) -> Result<Answer, KernelError> {
         let address = core::ptr::from_mut(descriptor) as usize;
-        let results = invoke(Syscall::CallWith, arguments(&[self.0.0 as usize, address]))?;
-        Ok(answer_from(results))
+        loop {
+            match invoke(Syscall::CallWith, arguments(&[self.0.0 as usize, address])) {
+                Ok(results) => return Ok(answer_from(results)),
+                Err(KernelError::Interrupted) => {}
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     /// Receives the next message or event, waiting at most `timeout` nanoseconds

@@ -221,23 +221,8 @@ fn pause_briefly() {
     let _ = time::nanosleep(Duration::from_millis(2));
 }
 
-/// Repeats `call` while it fails with `EINTR`.
-///
-/// Linux never fails a call that does not block with `EINTR`, but libsys can when an
-/// upcall arrives while the call waits in a server's queue (the case
-/// `nonblocking-calls-not-interrupted` checks exactly that). The helpers that spawn,
-/// signal and identify use this, so that every other case tests what it names.
-fn uninterrupted<T>(mut call: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
-    loop {
-        match call() {
-            Err(Errno::Eintr) => {}
-            outcome => return outcome,
-        }
-    }
-}
-
 fn own_pid() -> Result<Pid, String> {
-    step("getpid", uninterrupted(proc::getpid))
+    step("getpid", proc::getpid())
 }
 
 fn install(signal: u32, handler: Handler, flags: u64, mask: SignalSet) -> Check {
@@ -370,7 +355,7 @@ impl Child {
         actions: &[FileAction],
         attributes: &SpawnAttributes,
     ) -> Result<Child, String> {
-        let (reader, writer) = step("pipe", uninterrupted(|| pipe::pipe2(O_NONBLOCK)))?;
+        let (reader, writer) = step("pipe", pipe::pipe2(O_NONBLOCK))?;
         let mut all_actions = Vec::from(actions);
         all_actions.push(FileAction::Dup2(writer, READY));
         all_actions.extend(
@@ -378,7 +363,7 @@ impl Child {
         );
         let mut argv = Vec::from([CHILD]);
         argv.extend_from_slice(arguments);
-        let spawned = uninterrupted(|| proc::spawn(CHILD, &argv, &[], &all_actions, attributes));
+        let spawned = proc::spawn(CHILD, &argv, &[], &all_actions, attributes);
         let _ = fd::close(writer);
         let pid = match spawned {
             Ok(pid) => pid,
@@ -408,7 +393,7 @@ impl Child {
     /// Sends `signal` to the child.
     fn signal(&self, signal: u32) -> Check {
         let what = format!("kill({}, {})", self.pid, signal_name(signal));
-        step(&what, uninterrupted(|| proc::kill(self.pid, signal)))
+        step(&what, proc::kill(self.pid, signal))
     }
 
     /// One `waitpid(pid, options | WNOHANG)`: the status, if there is something to report.
@@ -544,7 +529,7 @@ impl Drop for Child {
         if self.reaped {
             return;
         }
-        let _ = uninterrupted(|| proc::kill(self.pid, SIGKILL));
+        let _ = proc::kill(self.pid, SIGKILL);
         let deadline = time::monotonic() + CHILD_TIMEOUT;
         while time::monotonic() < deadline {
             match proc::waitpid(self.pid, proc::WNOHANG) {
@@ -1299,7 +1284,7 @@ fn sigchld_ignore_autoreap() -> Check {
         // No zombie: kill finds no process (it would find a zombie).
         fails_with(
             &format!("{what}: kill(ended child, 0)"),
-            uninterrupted(|| proc::kill(child.pid, 0)),
+            proc::kill(child.pid, 0),
             Errno::Esrch,
         )?;
         if flags != 0 {
