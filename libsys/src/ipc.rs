@@ -139,7 +139,9 @@ impl Endpoint {
     /// are written back into it.
     ///
     /// A call handed back undelivered because of an upcall is sent again, as
-    /// [`Endpoint::call`] does.
+    /// [`Endpoint::call`] does, unless it moved handles (`TRANSFER_MOVE`): those went
+    /// with the undelivered message, so the call fails with `Interrupted` and the caller
+    /// decides (copying handles and closing them after the call avoids this).
     ///
     /// # Errors
     ///
@@ -147,10 +149,14 @@ impl Endpoint {
     /// `Timeout`.
     pub fn call_with(&self, descriptor: &mut MessageDescriptor) -> Result<Answer, KernelError> {
         let address = core::ptr::from_mut(descriptor) as usize;
+        let count = (descriptor.handle_count as usize).min(descriptor.handles.len());
+        let moves = descriptor.handles[..count]
+            .iter()
+            .any(|transfer| transfer.mode == courier_abi::ipc::TRANSFER_MOVE);
         loop {
             match invoke(Syscall::CallWith, arguments(&[self.0.0 as usize, address])) {
                 Ok(results) => return Ok(answer_from(results)),
-                Err(KernelError::Interrupted) => {}
+                Err(KernelError::Interrupted) if !moves => {}
                 Err(error) => return Err(error),
             }
         }

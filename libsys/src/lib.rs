@@ -47,6 +47,7 @@ pub mod process;
 pub mod runtime;
 pub mod service;
 pub mod signal;
+pub mod sysv;
 pub mod time;
 pub mod upcall;
 

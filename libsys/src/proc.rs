@@ -9,7 +9,7 @@
 use alloc::vec::Vec;
 
 use courier_abi::ipc::MESSAGE_WORDS;
-use courier_abi::ipc::{LEASE_READ, Lease, MessageDescriptor, TRANSFER_COPY, TRANSFER_MOVE};
+use courier_abi::ipc::{LEASE_READ, Lease, MessageDescriptor, TRANSFER_COPY};
 use courier_abi::memory::{MAP_READ, MAP_WRITE};
 use courier_abi::proc::{ProcRequest, SPAWN_SET_PROCESS_GROUP, SPAWN_SET_SESSION, WAIT_NO_HANG};
 use courier_abi::start::{
@@ -141,8 +141,10 @@ pub fn spawn(
         reserved: 0,
     };
     descriptor.lease_count = 1;
+    // A copy, not a move: a call a signal hands back undelivered is sent again, and the
+    // block must still be there for it.
     descriptor.handles[0].handle = block.0;
-    descriptor.handles[0].mode = TRANSFER_MOVE;
+    descriptor.handles[0].mode = TRANSFER_COPY;
     descriptor.handles[0].rights = courier_abi::Rights::ALL.0;
     for (index, &reference) in references.iter().enumerate() {
         let transfer = &mut descriptor.handles[index + 1];
@@ -151,7 +153,9 @@ pub fn spawn(
         transfer.rights = courier_abi::Rights::ALL.0;
     }
     descriptor.handle_count = 1 + references.len() as u32;
-    let answer = endpoint.call_with(&mut descriptor).map_err(Errno::from)?;
+    let answer = endpoint.call_with(&mut descriptor);
+    let _ = crate::handle::close(block.0);
+    let answer = answer.map_err(Errno::from)?;
     match answer.label {
         0 => Ok(pid_of(answer.words[0])),
         code => Err(Errno::from_number(code as i32).unwrap_or(Errno::Eio)),
@@ -412,7 +416,9 @@ pub fn getegid() -> Result<u32, Errno> {
 ///
 /// `EPERM` for an unprivileged caller asking for another id.
 pub fn setuid(uid: u32) -> Result<(), Errno> {
-    request(ProcRequest::SetUserId { uid: u64::from(uid) }).map(|_| ())
+    request(ProcRequest::SetUserId { uid: u64::from(uid) })?;
+    crate::sysv::credentials_changed();
+    Ok(())
 }
 
 /// `setgid(gid)`.
@@ -421,7 +427,9 @@ pub fn setuid(uid: u32) -> Result<(), Errno> {
 ///
 /// `EPERM` for an unprivileged caller asking for another id.
 pub fn setgid(gid: u32) -> Result<(), Errno> {
-    request(ProcRequest::SetGroupId { gid: u64::from(gid) }).map(|_| ())
+    request(ProcRequest::SetGroupId { gid: u64::from(gid) })?;
+    crate::sysv::credentials_changed();
+    Ok(())
 }
 
 /// The credentials of `pid` (servers check permissions with them).

@@ -64,10 +64,11 @@ static ARGUMENT: AtomicUsize = AtomicUsize::new(0);
 pub extern "C" fn start(initial_handles: usize, argument: usize) -> ! {
     INITIAL_HANDLES.store(initial_handles, Ordering::Relaxed);
     ARGUMENT.store(argument, Ordering::Relaxed);
-    crate::signal::install();
     if started_by_proc() {
         read_start_block();
     }
+    // After the inherited mask is in place, so that a blocked signal stays pending.
+    crate::signal::install();
     let status = __courier_program_main();
     process::exit(status)
 }

@@ -26,6 +26,7 @@ pub mod service;
 pub mod signal;
 pub mod start;
 pub mod syscall;
+pub mod sysv;
 
 pub use errno::Errno;
 pub use error::KernelError;

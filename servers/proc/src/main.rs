@@ -133,6 +133,10 @@ fn run() -> Result<i32, Errno> {
             }
             Err(error) => return Err(Errno::from(error)),
         };
+        // Alarms are also checked while requests keep the receive from timing out.
+        if !proc.alarms.is_empty() {
+            proc.fire_alarms();
+        }
         match received.kind {
             ReceivedKind::Message => {
                 let handles = if received.flags & RECEIVED_EXTENDED != 0 {
