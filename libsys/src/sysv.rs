@@ -56,6 +56,14 @@ fn call(
 ) -> Result<([u64; courier_abi::ipc::MESSAGE_WORDS], Option<Handle>), Errno> {
     let session = session()?;
     let (label, words) = request.to_message();
+    if lease.is_none() && !matches!(request, SystemVRequest::SegmentAttach { .. }) {
+        // Nothing lent, no handle back: the plain call (the kernel's fast path).
+        let answer = Endpoint(session).call(label, words).map_err(Errno::from)?;
+        if answer.label != 0 {
+            return Err(Errno::from_number(answer.label as i32).unwrap_or(Errno::Eio));
+        }
+        return Ok((answer.words, None));
+    }
     let mut descriptor = MessageDescriptor::new(label);
     descriptor.words = words;
     if let Some(lease) = lease {
@@ -162,8 +170,18 @@ pub fn msgget(key: i32, flags: i32) -> Result<i32, Errno> {
 ///
 /// `EINVAL`, `EACCES`, `EAGAIN` (`IPC_NOWAIT`), `EIDRM`, `EINTR`.
 pub fn msgsnd(id: i32, message_type: i64, body: &[u8], flags: i32) -> Result<(), Errno> {
-    blocking_call(SystemVRequest::MessageSend { id, message_type, flags }, Some(read_lease(body)))
-        .map(|_| ())
+    let flags = u64::from(flags as u32);
+    if body.len() <= INLINE_SEND_MAX {
+        // A short body travels in the message: no lease, the kernel's fast path.
+        let mut inline = [0u8; 8];
+        inline[..body.len()].copy_from_slice(body);
+        let flags = flags | INLINE_BODY | (body.len() as u64) << INLINE_LENGTH_SHIFT;
+        let inline = u64::from_le_bytes(inline);
+        let request = SystemVRequest::MessageSend { id, message_type, flags, inline };
+        return blocking_call(request, None).map(|_| ());
+    }
+    let request = SystemVRequest::MessageSend { id, message_type, flags, inline: 0 };
+    blocking_call(request, Some(read_lease(body))).map(|_| ())
 }
 
 /// `msgrcv(id, buffer, message_type, flags)`: returns the bytes received and the
@@ -179,6 +197,19 @@ pub fn msgrcv(
     message_type: i64,
     flags: i32,
 ) -> Result<(usize, i64), Errno> {
+    let flags = u64::from(flags as u32);
+    if buffer.len() <= INLINE_RECEIVE_MAX {
+        // A short buffer is answered in the message.
+        let flags = flags | INLINE_BODY | (buffer.len() as u64) << INLINE_LENGTH_SHIFT;
+        let words =
+            blocking_call(SystemVRequest::MessageReceive { id, message_type, flags }, None)?;
+        let length = (words[0] as usize).min(buffer.len());
+        let mut body = [0u8; 16];
+        body[..8].copy_from_slice(&words[2].to_le_bytes());
+        body[8..].copy_from_slice(&words[3].to_le_bytes());
+        buffer[..length].copy_from_slice(&body[..length]);
+        return Ok((length, words[1] as i64));
+    }
     let lease = write_lease(buffer);
     blocking_call(SystemVRequest::MessageReceive { id, message_type, flags }, Some(lease))
         .map(|words| (words[0] as usize, words[1] as i64))
@@ -251,10 +282,19 @@ pub fn semtimedop(
             let left = deadline.saturating_sub(crate::time::monotonic());
             u64::try_from(left.as_nanos()).unwrap_or(NO_SEMAPHORE_TIMEOUT - 1)
         });
-        let request =
-            SystemVRequest::SemaphoreOperate { id, count: operations.len() as u64, timeout: left };
+        // One operation (the usual P or V) travels in the message, with no lease.
+        let (inline, lease) = match operations {
+            [single] => (inline_operation(single.number, single.operation, single.flags), None),
+            _ => (0, Some(read_lease(&bytes))),
+        };
+        let request = SystemVRequest::SemaphoreOperate {
+            id,
+            count: operations.len() as u64,
+            timeout: left,
+            inline,
+        };
         crate::signal::begin_call();
-        match call(request, Some(read_lease(&bytes))) {
+        match call(request, lease) {
             // Restarted with the time left when no handler ran.
             Err(Errno::Eintr) if crate::signal::restart_after_interruption(false) => {}
             outcome => return outcome.map(|_| ()),

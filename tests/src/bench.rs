@@ -27,11 +27,12 @@ struct Benchmark {
     command_line: &'static str,
 }
 
-const BENCHMARKS: [Benchmark; 4] = [
+const BENCHMARKS: [Benchmark; 5] = [
     Benchmark { program: "ipc-bench", command_line: "courier.run=ipc-bench" },
     Benchmark { program: "spawn-bench", command_line: "init=spawn-bench" },
     Benchmark { program: "pipe-bench", command_line: "init=pipe-bench" },
     Benchmark { program: "signal-bench", command_line: "init=signal-bench" },
+    Benchmark { program: "sysv-bench", command_line: "init=sysv-bench" },
 ];
 
 /// One result line.

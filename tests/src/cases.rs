@@ -401,7 +401,7 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
                 "process 1 (proc): started",
                 "init: starting hello",
                 "hello from user mode",
-                "init: hello (pid 4) exited with status 42",
+                "init: hello (pid 5) exited with status 42",
                 "(proc): exited with status 42",
                 "all programs finished: 1 exited, 0 killed by signals, 0 not started",
             ],
@@ -438,7 +438,7 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
             "proc-test: ok thousand-spawns",
             "proc-test: ok credentials",
             "proc-test: 12 passed, 0 failed",
-            "init: proc-test (pid 4) exited with status 0",
+            "init: proc-test (pid 5) exited with status 0",
             "all programs finished: 1 exited, 0 killed by signals, 0 not started",
         ],
     )
@@ -465,7 +465,7 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
             "io-test: ok shared-memory-resize",
             "io-test: ok bad-requests",
             "io-test: 11 passed, 0 failed",
-            "init: io-test (pid 4) exited with status 0",
+            "init: io-test (pid 5) exited with status 0",
             "all programs finished: 1 exited, 0 killed by signals, 0 not started",
         ],
     )
@@ -509,13 +509,45 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
             "signal-test: ok kill-process-group",
             "signal-test: ok inherited-mask-and-ignore",
             "signal-test: 30 passed, 0 failed",
-            "init: signal-test (pid 4) exited with status 0",
+            "init: signal-test (pid 5) exited with status 0",
             "all programs finished: 1 exited, 0 killed by signals, 0 not started",
         ],
     )
     .rejecting(&["signal-test: FAIL", "LEAK"]);
     signals_case.timeout = Duration::from_secs(240);
     cases.push(signals_case);
+    let mut sysv_case = Case::new(
+        arch,
+        "sysv",
+        "init=sysv-test",
+        Success,
+        &[
+            "sysv-test: ok msgget-keys",
+            "sysv-test: ok msg-order-and-types",
+            "sysv-test: ok msg-blocking",
+            "sysv-test: ok msg-stat-set",
+            "sysv-test: ok msg-rmid-wakes",
+            "sysv-test: ok msg-client-server",
+            "sysv-test: ok sem-basics",
+            "sysv-test: ok sem-wait-and-wake",
+            "sysv-test: ok sem-undo-on-kill",
+            "sysv-test: ok sem-undo-on-exit",
+            "sysv-test: ok semtimedop-timeout",
+            "sysv-test: ok sem-eintr",
+            "sysv-test: ok sem-rmid-wakes",
+            "sysv-test: ok shm-basics",
+            "sysv-test: ok shm-shared-counter",
+            "sysv-test: ok shm-rmid-deferred",
+            "sysv-test: ok shm-exit-detaches",
+            "sysv-test: ok ftok",
+            "sysv-test: 18 passed, 0 failed",
+            "init: sysv-test (pid 5) exited with status 0",
+            "all programs finished: 1 exited, 0 killed by signals, 0 not started",
+        ],
+    )
+    .rejecting(&["sysv-test: FAIL", "LEAK"]);
+    sysv_case.timeout = Duration::from_secs(240);
+    cases.push(sysv_case);
     let mut console = Case::new(
         arch,
         "console-input",

@@ -94,6 +94,35 @@ pub const SEMBUF_SIZE: usize = 6;
 /// No `semtimedop` timeout.
 pub const NO_SEMAPHORE_TIMEOUT: u64 = u64::MAX;
 
+/// In a `MessageSend` or `MessageReceive` flags word (above the 32 flag bits): the body
+/// travels in the message, not a lease. For a send, bits 32..36 are its length (at most
+/// [`INLINE_SEND_MAX`]) and word 3 holds it; for a receive, bits 32..37 are the buffer's
+/// size (at most [`INLINE_RECEIVE_MAX`]) and the answer's words 2 and 3 hold the body.
+pub const INLINE_BODY: u64 = 1 << 40;
+/// Longest body a send carries in the message.
+pub const INLINE_SEND_MAX: usize = 8;
+/// Largest buffer a receive has answered in the message.
+pub const INLINE_RECEIVE_MAX: usize = 16;
+/// Where an inline length sits in a flags word.
+pub const INLINE_LENGTH_SHIFT: u32 = 32;
+
+/// Marks a `SemaphoreOperate` whose single operation travels in the message.
+pub const INLINE_OPERATION: u64 = 1 << 63;
+
+/// One `struct sembuf` packed into a message word: number, operation and flags in the
+/// low 48 bits, with [`INLINE_OPERATION`].
+pub const fn inline_operation(number: u16, operation: i16, flags: i16) -> u64 {
+    INLINE_OPERATION | number as u64 | (operation as u16 as u64) << 16 | (flags as u16 as u64) << 32
+}
+
+/// Unpacks [`inline_operation`]: `None` without the mark.
+pub const fn unpack_inline_operation(word: u64) -> Option<(u16, i16, i16)> {
+    if word & INLINE_OPERATION == 0 {
+        return None;
+    }
+    Some((word as u16, (word >> 16) as u16 as i16, (word >> 32) as u16 as i16))
+}
+
 /// Words of a status structure in a lease.
 pub const STATUS_WORDS: usize = 16;
 /// Status position: the key.
@@ -177,8 +206,10 @@ pub enum SystemVRequest {
         id: i32,
         /// `mtype`.
         message_type: i64,
-        /// `IPC_NOWAIT`.
-        flags: i32,
+        /// `IPC_NOWAIT` (low 32 bits), and [`INLINE_BODY`] with the length above.
+        flags: u64,
+        /// An inline body (little-endian), or 0.
+        inline: u64,
     },
     /// `msgrcv`.
     MessageReceive {
@@ -186,8 +217,9 @@ pub enum SystemVRequest {
         id: i32,
         /// `msgtyp`.
         message_type: i64,
-        /// `IPC_NOWAIT`, `MSG_NOERROR`, `MSG_EXCEPT`, `MSG_COPY`.
-        flags: i32,
+        /// `IPC_NOWAIT`, `MSG_NOERROR`, `MSG_EXCEPT`, `MSG_COPY` (low 32 bits), and
+        /// [`INLINE_BODY`] with the buffer size above.
+        flags: u64,
     },
     /// `msgctl`.
     MessageControl {
@@ -213,6 +245,9 @@ pub enum SystemVRequest {
         count: u64,
         /// Nanoseconds, or [`NO_SEMAPHORE_TIMEOUT`].
         timeout: u64,
+        /// A single operation carried in the message instead of a lease (see
+        /// [`inline_operation`]), or 0.
+        inline: u64,
     },
     /// `semctl`.
     SemaphoreControl {
@@ -267,11 +302,11 @@ impl SystemVRequest {
             SystemVRequest::MessageGet { key, flags } => {
                 (SystemVOperation::MessageGet, [word(key), word(flags), 0, 0])
             }
-            SystemVRequest::MessageSend { id, message_type, flags } => {
-                (SystemVOperation::MessageSend, [word(id), message_type as u64, word(flags), 0])
+            SystemVRequest::MessageSend { id, message_type, flags, inline } => {
+                (SystemVOperation::MessageSend, [word(id), message_type as u64, flags, inline])
             }
             SystemVRequest::MessageReceive { id, message_type, flags } => {
-                (SystemVOperation::MessageReceive, [word(id), message_type as u64, word(flags), 0])
+                (SystemVOperation::MessageReceive, [word(id), message_type as u64, flags, 0])
             }
             SystemVRequest::MessageControl { id, command } => {
                 (SystemVOperation::MessageControl, [word(id), word(command), 0, 0])
@@ -279,8 +314,8 @@ impl SystemVRequest {
             SystemVRequest::SemaphoreGet { key, count, flags } => {
                 (SystemVOperation::SemaphoreGet, [word(key), word(count), word(flags), 0])
             }
-            SystemVRequest::SemaphoreOperate { id, count, timeout } => {
-                (SystemVOperation::SemaphoreOperate, [word(id), count, timeout, 0])
+            SystemVRequest::SemaphoreOperate { id, count, timeout, inline } => {
+                (SystemVOperation::SemaphoreOperate, [word(id), count, timeout, inline])
             }
             SystemVRequest::SemaphoreControl { id, number, command, value } => (
                 SystemVOperation::SemaphoreControl,
@@ -314,12 +349,13 @@ impl SystemVRequest {
             0x403 => SystemVRequest::MessageSend {
                 id: value(words[0]),
                 message_type: words[1] as i64,
-                flags: value(words[2]),
+                flags: words[2],
+                inline: words[3],
             },
             0x404 => SystemVRequest::MessageReceive {
                 id: value(words[0]),
                 message_type: words[1] as i64,
-                flags: value(words[2]),
+                flags: words[2],
             },
             0x405 => {
                 SystemVRequest::MessageControl { id: value(words[0]), command: value(words[1]) }
@@ -333,6 +369,7 @@ impl SystemVRequest {
                 id: value(words[0]),
                 count: words[1],
                 timeout: words[2],
+                inline: words[3],
             },
             0x408 => SystemVRequest::SemaphoreControl {
                 id: value(words[0]),
@@ -385,11 +422,21 @@ mod tests {
             SystemVRequest::Session,
             SystemVRequest::Refresh,
             SystemVRequest::MessageGet { key: -5, flags: IPC_CREAT | 0o600 },
-            SystemVRequest::MessageSend { id: 32768, message_type: i64::MAX, flags: IPC_NOWAIT },
-            SystemVRequest::MessageReceive { id: 1, message_type: -7, flags: MSG_NOERROR },
+            SystemVRequest::MessageSend {
+                id: 32768,
+                message_type: i64::MAX,
+                flags: IPC_NOWAIT as u64 | INLINE_BODY | 8 << INLINE_LENGTH_SHIFT,
+                inline: u64::MAX,
+            },
+            SystemVRequest::MessageReceive { id: 1, message_type: -7, flags: MSG_NOERROR as u64 },
             SystemVRequest::MessageControl { id: 2, command: IPC_STAT },
             SystemVRequest::SemaphoreGet { key: 9, count: 3, flags: IPC_EXCL },
-            SystemVRequest::SemaphoreOperate { id: 4, count: 2, timeout: NO_SEMAPHORE_TIMEOUT },
+            SystemVRequest::SemaphoreOperate {
+                id: 4,
+                count: 2,
+                timeout: NO_SEMAPHORE_TIMEOUT,
+                inline: inline_operation(3, -1, SEM_UNDO),
+            },
             SystemVRequest::SemaphoreControl { id: 5, number: -1, command: SETVAL, value: -3 },
             SystemVRequest::SegmentGet { key: IPC_PRIVATE, size: u64::MAX, flags: 0 },
             SystemVRequest::SegmentAttach { id: 6, flags: SHM_RDONLY },
@@ -401,6 +448,16 @@ mod tests {
             assert_eq!(SystemVRequest::from_message(label, words), Some(request));
         }
         assert_eq!(SystemVRequest::from_message(0x40d, [0; MESSAGE_WORDS]), None);
+    }
+
+    #[test]
+    fn inline_operations_round_trip() {
+        let word = inline_operation(65535, -32768, SEM_UNDO | IPC_NOWAIT as i16);
+        assert_eq!(
+            unpack_inline_operation(word),
+            Some((65535, -32768, SEM_UNDO | IPC_NOWAIT as i16))
+        );
+        assert_eq!(unpack_inline_operation(0), None);
     }
 
     #[test]

@@ -22,8 +22,11 @@ libsys::main!(main);
 /// Servers init starts before the program, in order, each with the service it offers:
 /// init waits until the service is registered before starting the next (tmpfs uses the
 /// pipe server for FIFOs).
-const SERVERS: &[(&str, u64)] =
-    &[("pipe", libsys::abi::service::SERVICE_PIPE), ("tmpfs", libsys::abi::service::SERVICE_TMPFS)];
+const SERVERS: &[(&str, u64)] = &[
+    ("pipe", libsys::abi::service::SERVICE_PIPE),
+    ("tmpfs", libsys::abi::service::SERVICE_TMPFS),
+    ("sysv", libsys::abi::service::SERVICE_SYSTEM_V),
+];
 
 /// How long a server may take to offer its service.
 const SERVER_START_TIMEOUT: Duration = Duration::from_secs(30);

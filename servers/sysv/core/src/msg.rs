@@ -84,12 +84,13 @@ pub struct MessageQueueStatus {
     pub lrpid: u32,
 }
 
-/// What `msgctl(IPC_INFO)` and `msgctl(MSG_INFO)` report (`struct msginfo`).
+/// What `msgctl(IPC_INFO)` and `msgctl(MSG_INFO)` report: the fields of `struct msginfo`
+/// as `IPC_INFO` fills them, and the counts `MSG_INFO` puts in three of them instead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MessageInfo {
-    /// `IPC_INFO`: [`MSGPOOL`]; `MSG_INFO`: the queues in use.
+    /// [`MSGPOOL`].
     pub msgpool: i32,
-    /// `IPC_INFO`: [`MSGMAP`]; `MSG_INFO`: the messages queued in all queues.
+    /// [`MSGMAP`].
     pub msgmap: i32,
     /// [`MSGMAX`].
     pub msgmax: i32,
@@ -99,10 +100,39 @@ pub struct MessageInfo {
     pub msgmni: i32,
     /// [`MSGSSZ`].
     pub msgssz: i32,
-    /// `IPC_INFO`: [`MSGTQL`]; `MSG_INFO`: the bytes queued in all queues.
+    /// [`MSGTQL`].
     pub msgtql: i32,
     /// [`MSGSEG`].
     pub msgseg: u16,
+    /// Queues in use (`MSG_INFO`'s `msgpool`).
+    pub queues_in_use: i32,
+    /// Messages queued in every queue (`MSG_INFO`'s `msgmap`).
+    pub messages_queued: i32,
+    /// Bytes queued in every queue (`MSG_INFO`'s `msgtql`).
+    pub bytes_queued: i32,
+}
+
+impl MessageInfo {
+    /// The fields of `struct msginfo` in C order, as `IPC_INFO` (`usage` false) or
+    /// `MSG_INFO` (`usage` true) fills them.
+    pub fn fields(&self, usage: bool) -> [u64; 8] {
+        let word = |value: i32| u64::try_from(value).unwrap_or(0);
+        let (pool, map, total) = if usage {
+            (self.queues_in_use, self.messages_queued, self.bytes_queued)
+        } else {
+            (self.msgpool, self.msgmap, self.msgtql)
+        };
+        [
+            word(pool),
+            word(map),
+            word(self.msgmax),
+            word(self.msgmnb),
+            word(self.msgmni),
+            word(self.msgssz),
+            word(total),
+            u64::from(self.msgseg),
+        ]
+    }
 }
 
 /// What a `msgsnd` or `msgrcv` that succeeded returns.
@@ -642,9 +672,14 @@ impl<W: Clone + PartialEq> MessageQueues<W> {
         None
     }
 
-    /// `msgctl(IPC_INFO)`: the limits, and the highest slot in use (`msgctl` returns it, or
-    /// 0 when `None`).
+    /// `msgctl(IPC_INFO)` and `msgctl(MSG_INFO)`: the limits and the counts (see
+    /// [`MessageInfo::fields`]), and the highest slot in use (`msgctl` returns it, or 0 when
+    /// `None`).
     pub fn info(&self) -> (MessageInfo, Option<usize>) {
+        let (messages, bytes) =
+            self.table.iter().fold((0, 0), |(messages, bytes), (_, _, queue)| {
+                (messages + queue.messages.len(), bytes + queue.cbytes)
+            });
         let info = MessageInfo {
             msgpool: MSGPOOL,
             msgmap: MSGMAP,
@@ -654,22 +689,11 @@ impl<W: Clone + PartialEq> MessageQueues<W> {
             msgssz: MSGSSZ,
             msgtql: MSGTQL,
             msgseg: MSGSEG,
+            queues_in_use: info_field(self.table.len()),
+            messages_queued: info_field(messages),
+            bytes_queued: i32::try_from(bytes).unwrap_or(i32::MAX),
         };
         (info, self.table.highest_slot())
-    }
-
-    /// `msgctl(MSG_INFO)`: as [`MessageQueues::info`], with the queues in use, the messages
-    /// queued and their bytes in `msgpool`, `msgmap` and `msgtql`.
-    pub fn usage(&self) -> (MessageInfo, Option<usize>) {
-        let (mut info, highest) = self.info();
-        let (messages, bytes) =
-            self.table.iter().fold((0, 0), |(messages, bytes), (_, _, queue)| {
-                (messages + queue.messages.len(), bytes + queue.cbytes)
-            });
-        info.msgpool = info_field(self.table.len());
-        info.msgmap = info_field(messages);
-        info.msgtql = i32::try_from(bytes).unwrap_or(i32::MAX);
-        (info, highest)
     }
 
     /// `msgctl(slot, MSG_STAT)`: the status of the queue in a slot (the low bits of `slot`,
@@ -688,5 +712,434 @@ impl<W: Clone + PartialEq> MessageQueues<W> {
             return Err(Errno::Eacces);
         }
         Ok((id, queue.status(permissions)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use super::*;
+    use crate::ipc::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE};
+
+    const ROOT: Credentials = Credentials { pid: 1, uid: 0, euid: 0, gid: 0, egid: 0 };
+    const OWNER: Credentials = Credentials { pid: 10, uid: 1000, euid: 1000, gid: 100, egid: 100 };
+    const OTHER: Credentials = Credentials { pid: 11, uid: 1001, euid: 1001, gid: 101, egid: 101 };
+    const MEMBER: Credentials = Credentials { pid: 12, uid: 1002, euid: 1002, gid: 100, egid: 100 };
+
+    type Queues = MessageQueues<u32>;
+
+    fn queue(queues: &mut Queues, mode: i32) -> Id {
+        queues.get(IPC_PRIVATE, mode, &OWNER, 5).unwrap()
+    }
+
+    fn send(
+        queues: &mut Queues,
+        id: Id,
+        mtype: i64,
+        body: &[u8],
+        flags: i32,
+    ) -> MessageOutcome<u32> {
+        queues.send(id, mtype, body.to_vec(), flags, &OWNER, 7, 0)
+    }
+
+    fn sent() -> MessageOutcome<u32> {
+        MessageOutcome::Done { reply: MessageReply::Sent, answers: vec![] }
+    }
+
+    fn received(mtype: i64, body: &[u8]) -> MessageReply {
+        MessageReply::Received { mtype, body: body.to_vec() }
+    }
+
+    fn receive(
+        queues: &mut Queues,
+        id: Id,
+        size: usize,
+        mtype: i64,
+        flags: i32,
+    ) -> Result<MessageReply, Errno> {
+        match queues.receive(id, size, mtype, flags | IPC_NOWAIT, &OWNER, 9, 0) {
+            MessageOutcome::Done { reply, answers } => {
+                assert!(answers.is_empty());
+                Ok(reply)
+            }
+            MessageOutcome::Failed(error) => Err(error),
+            MessageOutcome::Blocked => panic!("IPC_NOWAIT blocked"),
+        }
+    }
+
+    fn answer(waiter: u32, result: Result<MessageReply, Errno>) -> MessageAnswer<u32> {
+        MessageAnswer { waiter, result }
+    }
+
+    #[test]
+    fn a_new_queue_has_linux_defaults() {
+        let mut queues = Queues::new();
+        assert!(queues.is_empty());
+        let id = queues.get(77, IPC_CREAT | 0o640, &OWNER, 123).unwrap();
+        assert_eq!(queues.get(77, 0, &OWNER, 200), Ok(id));
+        assert_eq!(queues.get(77, IPC_CREAT | IPC_EXCL, &OWNER, 200), Err(Errno::Eexist));
+        assert_eq!(queues.get(78, 0, &OWNER, 200), Err(Errno::Enoent));
+        assert_eq!(queues.len(), 1);
+        let status = queues.status(id, &OWNER).unwrap();
+        assert_eq!(
+            status,
+            MessageQueueStatus {
+                permissions: Permissions {
+                    key: 77,
+                    uid: 1000,
+                    gid: 100,
+                    cuid: 1000,
+                    cgid: 100,
+                    mode: 0o640,
+                    sequence: 0,
+                },
+                stime: 0,
+                rtime: 0,
+                ctime: 123,
+                cbytes: 0,
+                qnum: 0,
+                qbytes: MSGMNB as u64,
+                lspid: 0,
+                lrpid: 0,
+            }
+        );
+        assert_eq!(queues.status(id, &MEMBER).map(|status| status.qnum), Ok(0));
+        assert_eq!(queues.status(id, &OTHER), Err(Errno::Eacces));
+        assert_eq!(queues.status(id + 1, &OWNER), Err(Errno::Einval));
+        assert_eq!(queues.status(-1, &OWNER), Err(Errno::Einval));
+    }
+
+    #[test]
+    fn msgget_refuses_beyond_msgmni() {
+        let mut queues = Queues::new();
+        for _ in 0..MSGMNI {
+            queue(&mut queues, 0o600);
+        }
+        assert_eq!(queues.get(IPC_PRIVATE, 0o600, &OWNER, 5), Err(Errno::Enospc));
+        assert_eq!(queues.get(5, IPC_CREAT | 0o600, &OWNER, 5), Err(Errno::Enospc));
+        assert_eq!(queues.info().1, Some(MSGMNI - 1));
+    }
+
+    #[test]
+    fn msgsnd_checks_arguments_then_the_queue_then_permission() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o600);
+        assert_eq!(send(&mut queues, id, 0, b"x", 0), MessageOutcome::Failed(Errno::Einval));
+        assert_eq!(send(&mut queues, id, -5, b"x", 0), MessageOutcome::Failed(Errno::Einval));
+        let too_long = vec![0; MSGMAX + 1];
+        assert_eq!(send(&mut queues, id, 1, &too_long, 0), MessageOutcome::Failed(Errno::Einval));
+        assert_eq!(send(&mut queues, -1, 1, b"x", 0), MessageOutcome::Failed(Errno::Einval));
+        assert_eq!(send(&mut queues, id + 1, 1, b"x", 0), MessageOutcome::Failed(Errno::Einval));
+        let refused = queues.send(id, 1, b"x".to_vec(), 0, &OTHER, 7, 0);
+        assert_eq!(refused, MessageOutcome::Failed(Errno::Eacces));
+        assert_eq!(queues.send(id, 1, b"x".to_vec(), 0, &ROOT, 7, 0), sent());
+        assert_eq!(send(&mut queues, id, 1, &vec![7; MSGMAX], 0), sent());
+        let status = queues.status(id, &OWNER).unwrap();
+        assert_eq!((status.qnum, status.cbytes), (2, MSGMAX as u64 + 1));
+        assert_eq!((status.lspid, status.stime, status.lrpid, status.rtime), (10, 7, 0, 0));
+    }
+
+    #[test]
+    fn msgrcv_selects_as_find_msg_does() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o600);
+        for (mtype, body) in [(4, b"a"), (2, b"b"), (3, b"c"), (2, b"d"), (7, b"e"), (1, b"f")] {
+            assert_eq!(send(&mut queues, id, mtype, body, 0), sent());
+        }
+        // The first message of the lowest type not above |msgtyp|.
+        assert_eq!(receive(&mut queues, id, 10, -3, 0), Ok(received(1, b"f")));
+        assert_eq!(receive(&mut queues, id, 10, -3, 0), Ok(received(2, b"b")));
+        assert_eq!(receive(&mut queues, id, 10, 3, MSG_EXCEPT), Ok(received(4, b"a")));
+        assert_eq!(receive(&mut queues, id, 10, 7, 0), Ok(received(7, b"e")));
+        assert_eq!(receive(&mut queues, id, 10, 7, 0), Err(Errno::Enomsg));
+        assert_eq!(receive(&mut queues, id, 10, 1, 0), Err(Errno::Enomsg));
+        assert_eq!(receive(&mut queues, id, 10, -1, 0), Err(Errno::Enomsg));
+        // MSG_EXCEPT means nothing with msgtyp 0 or below.
+        assert_eq!(receive(&mut queues, id, 10, 0, MSG_EXCEPT), Ok(received(3, b"c")));
+        assert_eq!(receive(&mut queues, id, 10, i64::MIN, MSG_EXCEPT), Ok(received(2, b"d")));
+        assert_eq!(receive(&mut queues, id, 10, 0, 0), Err(Errno::Enomsg));
+        let status = queues.status(id, &OWNER).unwrap();
+        assert_eq!((status.qnum, status.cbytes, status.lrpid, status.rtime), (0, 0, 10, 9));
+    }
+
+    #[test]
+    fn a_long_message_is_e2big_unless_msg_noerror_cuts_it() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o600);
+        assert_eq!(send(&mut queues, id, 1, b"hello", 0), sent());
+        let before = queues.status(id, &OWNER).unwrap();
+        assert_eq!(receive(&mut queues, id, 4, 0, 0), Err(Errno::E2big));
+        assert_eq!(queues.status(id, &OWNER), Ok(before));
+        assert_eq!(receive(&mut queues, id, 5, 9, 0), Err(Errno::Enomsg));
+        assert_eq!(queues.status(id, &OWNER), Ok(before));
+        assert_eq!(receive(&mut queues, id, 0, 0, MSG_NOERROR), Ok(received(1, b"")));
+        assert_eq!(send(&mut queues, id, 1, b"hello", 0), sent());
+        assert_eq!(receive(&mut queues, id, 3, 0, MSG_NOERROR), Ok(received(1, b"hel")));
+        assert_eq!(send(&mut queues, id, 1, b"hello", 0), sent());
+        assert_eq!(receive(&mut queues, id, 5, 0, 0), Ok(received(1, b"hello")));
+    }
+
+    #[test]
+    fn msgrcv_checks_arguments_then_the_queue_then_permission() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o620);
+        assert_eq!(receive(&mut queues, -1, 1, 0, 0), Err(Errno::Einval));
+        assert_eq!(receive(&mut queues, id, usize::MAX, 0, 0), Err(Errno::Einval));
+        assert_eq!(receive(&mut queues, id + 1, 1, 0, 0), Err(Errno::Einval));
+        let refused = queues.receive(id, 1, 0, IPC_NOWAIT, &MEMBER, 9, 0);
+        assert_eq!(refused, MessageOutcome::Failed(Errno::Eacces));
+        assert_eq!(queues.send(id, 1, b"m".to_vec(), 0, &MEMBER, 7, 0), sent());
+    }
+
+    #[test]
+    fn msg_copy_is_refused_as_without_checkpoint_restore() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o600);
+        assert_eq!(send(&mut queues, id, 1, b"m", 0), sent());
+        assert_eq!(receive(&mut queues, id, 1, 0, MSG_COPY), Err(Errno::Enosys));
+        assert_eq!(receive(&mut queues, id, 1, 0, MSG_COPY | MSG_EXCEPT), Err(Errno::Einval));
+        let blocking = queues.receive(id, 1, 0, MSG_COPY, &OWNER, 9, 0);
+        assert_eq!(blocking, MessageOutcome::Failed(Errno::Einval));
+        // Before the id is looked at.
+        assert_eq!(receive(&mut queues, id + 1, 1, 0, MSG_COPY), Err(Errno::Enosys));
+        assert_eq!(queues.status(id, &OWNER).unwrap().qnum, 1);
+    }
+
+    #[test]
+    fn a_queue_holds_qbytes_bytes_and_qbytes_messages() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o600);
+        queues.set(id, &OWNER, 1000, 100, 0o600, 3, 8).unwrap();
+        for _ in 0..3 {
+            assert_eq!(send(&mut queues, id, 1, b"", IPC_NOWAIT), sent());
+        }
+        assert_eq!(
+            send(&mut queues, id, 1, b"", IPC_NOWAIT),
+            MessageOutcome::Failed(Errno::Eagain)
+        );
+        queues.set(id, &OWNER, 1000, 100, 0o600, 10, 8).unwrap();
+        assert_eq!(send(&mut queues, id, 1, b"1234567890", IPC_NOWAIT), sent());
+        assert_eq!(
+            send(&mut queues, id, 1, b"x", IPC_NOWAIT),
+            MessageOutcome::Failed(Errno::Eagain)
+        );
+        queues.set(id, &OWNER, 1000, 100, 0o600, 0, 8).unwrap();
+        assert_eq!(receive(&mut queues, id, 100, 0, 0), Ok(received(1, b"")));
+        assert_eq!(
+            send(&mut queues, id, 1, b"", IPC_NOWAIT),
+            MessageOutcome::Failed(Errno::Eagain)
+        );
+        let status = queues.status(id, &OWNER).unwrap();
+        assert_eq!((status.qnum, status.cbytes, status.qbytes), (3, 10, 0));
+    }
+
+    #[test]
+    fn waiting_senders_are_retried_in_order_when_room_appears() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o666);
+        queues.set(id, &OWNER, 1000, 100, 0o666, 10, 8).unwrap();
+        assert_eq!(send(&mut queues, id, 1, b"1234567890", 0), sent());
+        let mut wait = |mtype, body: &[u8], who: &Credentials, waiter| {
+            let outcome = queues.send(id, mtype, body.to_vec(), 0, who, 20, waiter);
+            assert_eq!(outcome, MessageOutcome::Blocked);
+        };
+        wait(2, b"abcdef", &OTHER, 1);
+        wait(3, b"z", &MEMBER, 2);
+        wait(4, b"wxyz", &ROOT, 3);
+        // Taking 10 bytes wakes every sender (all fit an empty queue); in order, 6 bytes and
+        // 1 byte go in, and 4 bytes no longer fit: that sender waits on.
+        let outcome = queues.receive(id, 100, 0, 0, &OWNER, 30, 4);
+        let answers = vec![answer(1, Ok(MessageReply::Sent)), answer(2, Ok(MessageReply::Sent))];
+        assert_eq!(outcome, MessageOutcome::Done { reply: received(1, b"1234567890"), answers });
+        let status = queues.status(id, &OWNER).unwrap();
+        assert_eq!((status.qnum, status.cbytes, status.lspid, status.stime), (2, 7, 12, 30));
+        assert_eq!((status.lrpid, status.rtime), (10, 30));
+        assert_eq!(queues.cancel(&3), Some(answer(3, Err(Errno::Eintr))));
+        // A small message overtakes a large one waiting.
+        assert_eq!(send(&mut queues, id, 8, b"pad", IPC_NOWAIT), sent());
+        let mut wait = |mtype, body: &[u8], waiter| {
+            let outcome = queues.send(id, mtype, body.to_vec(), 0, &OWNER, 31, waiter);
+            assert_eq!(outcome, MessageOutcome::Blocked);
+        };
+        wait(5, b"large", 5);
+        wait(6, b"s", 6);
+        let outcome = queues.receive(id, 100, 3, 0, &OWNER, 33, 7);
+        let answers = vec![answer(6, Ok(MessageReply::Sent))];
+        assert_eq!(outcome, MessageOutcome::Done { reply: received(3, b"z"), answers });
+        let outcome = queues.receive(id, 100, 2, 0, &OWNER, 34, 7);
+        let answers = vec![answer(5, Ok(MessageReply::Sent))];
+        assert_eq!(outcome, MessageOutcome::Done { reply: received(2, b"abcdef"), answers });
+        assert_eq!(receive(&mut queues, id, 100, 0, 0), Ok(received(8, b"pad")));
+        assert_eq!(receive(&mut queues, id, 100, 0, 0), Ok(received(6, b"s")));
+        assert_eq!(receive(&mut queues, id, 100, 0, 0), Ok(received(5, b"large")));
+    }
+
+    #[test]
+    fn a_woken_sender_checks_its_permission_again() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o622);
+        queues.set(id, &OWNER, 1000, 100, 0o622, 1, 8).unwrap();
+        assert_eq!(send(&mut queues, id, 1, b"x", 0), sent());
+        assert_eq!(queues.send(id, 1, b"y".to_vec(), 0, &OTHER, 20, 1), MessageOutcome::Blocked);
+        // The owner takes write permission away and makes room in one IPC_SET.
+        let answers = queues.set(id, &OWNER, 1000, 100, 0o600, 2, 21).unwrap();
+        assert_eq!(answers, vec![answer(1, Err(Errno::Eacces))]);
+        assert_eq!(queues.status(id, &OWNER).unwrap().ctime, 21);
+    }
+
+    #[test]
+    fn a_send_goes_straight_to_the_first_receiver_that_accepts_it() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o666);
+        let wait = |queues: &mut Queues, size, mtype, flags, who: &Credentials, waiter| {
+            queues.receive(id, size, mtype, flags, who, 3, waiter)
+        };
+        assert_eq!(wait(&mut queues, 10, 5, 0, &OTHER, 1), MessageOutcome::Blocked);
+        assert_eq!(wait(&mut queues, 2, 0, 0, &MEMBER, 2), MessageOutcome::Blocked);
+        assert_eq!(wait(&mut queues, 2, -3, MSG_NOERROR, &ROOT, 3), MessageOutcome::Blocked);
+        assert_eq!(wait(&mut queues, 100, 0, 0, &OWNER, 4), MessageOutcome::Blocked);
+        // Type 2, 5 bytes: receiver 1 does not accept it, receiver 2 is too small (E2BIG,
+        // and the search goes on), receiver 3 takes it cut to 2 bytes.
+        let outcome = queues.send(id, 2, b"hello".to_vec(), 0, &OWNER, 40, 9);
+        let answers = vec![answer(2, Err(Errno::E2big)), answer(3, Ok(received(2, b"he")))];
+        assert_eq!(outcome, MessageOutcome::Done { reply: MessageReply::Sent, answers });
+        let status = queues.status(id, &OWNER).unwrap();
+        assert_eq!(
+            (status.qnum, status.lspid, status.stime, status.lrpid, status.rtime),
+            (0, 10, 40, 1, 40)
+        );
+        let outcome = queues.send(id, 5, b"five".to_vec(), 0, &OWNER, 41, 9);
+        let answers = vec![answer(1, Ok(received(5, b"five")))];
+        assert_eq!(outcome, MessageOutcome::Done { reply: MessageReply::Sent, answers });
+        let outcome = queues.send(id, 6, b"six".to_vec(), 0, &OWNER, 42, 9);
+        let answers = vec![answer(4, Ok(received(6, b"six")))];
+        assert_eq!(outcome, MessageOutcome::Done { reply: MessageReply::Sent, answers });
+        assert_eq!(send(&mut queues, id, 6, b"queued", 0), sent());
+        assert_eq!(queues.status(id, &OWNER).unwrap().qnum, 1);
+    }
+
+    #[test]
+    fn a_full_queue_makes_a_sender_wait_even_for_a_waiting_receiver() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o600);
+        queues.set(id, &OWNER, 1000, 100, 0o600, 1, 8).unwrap();
+        assert_eq!(send(&mut queues, id, 1, b"x", 0), sent());
+        assert_eq!(queues.receive(id, 10, 2, 0, &OWNER, 3, 1), MessageOutcome::Blocked);
+        assert_eq!(
+            send(&mut queues, id, 2, b"y", IPC_NOWAIT),
+            MessageOutcome::Failed(Errno::Eagain)
+        );
+        assert_eq!(queues.send(id, 2, b"y".to_vec(), 0, &OWNER, 4, 2), MessageOutcome::Blocked);
+        // Taking the first message lets the sender in, and its message goes to receiver 1.
+        let outcome = queues.receive(id, 10, 1, 0, &OWNER, 5, 3);
+        let answers = vec![answer(2, Ok(MessageReply::Sent)), answer(1, Ok(received(2, b"y")))];
+        assert_eq!(outcome, MessageOutcome::Done { reply: received(1, b"x"), answers });
+        assert_eq!(queues.status(id, &OWNER).unwrap().qnum, 0);
+    }
+
+    #[test]
+    fn ipc_set_follows_msgctl_down() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o644);
+        assert_eq!(queues.set(id, &OTHER, 1001, 101, 0o666, 100, 8), Err(Errno::Eperm));
+        assert_eq!(
+            queues.set(id, &OWNER, 1000, 100, 0o666, MSGMNB as u64 + 1, 8),
+            Err(Errno::Eperm)
+        );
+        assert_eq!(queues.set(id, &OWNER, u32::MAX, 100, 0o666, 100, 8), Err(Errno::Einval));
+        assert_eq!(queues.set(id + 1, &OWNER, 1000, 100, 0o666, 100, 8), Err(Errno::Einval));
+        assert_eq!(queues.status(id, &OWNER).unwrap().ctime, 5);
+        // The creator keeps control after giving the queue away; root may raise qbytes.
+        assert_eq!(queues.set(id, &OWNER, 1001, 101, 0o7640, 100, 8), Ok(vec![]));
+        assert_eq!(queues.set(id, &ROOT, 1001, 101, 0o640, 1 << 40, 9), Ok(vec![]));
+        let status = queues.status(id, &OTHER).unwrap();
+        let permissions = status.permissions;
+        assert_eq!(
+            (permissions.uid, permissions.gid, permissions.cuid, permissions.mode),
+            (1001, 101, 1000, 0o640)
+        );
+        assert_eq!((status.qbytes, status.ctime), (1 << 40, 9));
+    }
+
+    #[test]
+    fn ipc_set_fails_waiting_receivers_that_lost_read_permission() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o644);
+        assert_eq!(queues.receive(id, 10, 0, 0, &OTHER, 3, 1), MessageOutcome::Blocked);
+        assert_eq!(queues.receive(id, 10, 0, 0, &OWNER, 3, 2), MessageOutcome::Blocked);
+        assert_eq!(queues.receive(id, 10, 0, 0, &MEMBER, 3, 3), MessageOutcome::Blocked);
+        let answers = queues.set(id, &OWNER, 1000, 100, 0o640, 100, 8).unwrap();
+        assert_eq!(answers, vec![answer(1, Err(Errno::Eacces))]);
+        // The others wait on, in their order.
+        let outcome = queues.send(id, 1, b"a".to_vec(), 0, &OWNER, 9, 9);
+        let answers = vec![answer(2, Ok(received(1, b"a")))];
+        assert_eq!(outcome, MessageOutcome::Done { reply: MessageReply::Sent, answers });
+        assert!(queues.forget(&3));
+        assert!(!queues.forget(&3));
+        assert_eq!(queues.cancel(&3), None);
+    }
+
+    #[test]
+    fn ipc_rmid_answers_every_waiter_eidrm() {
+        let mut queues = Queues::new();
+        let id = queues.get(9, IPC_CREAT | 0o666, &OWNER, 5).unwrap();
+        queues.set(id, &OWNER, 1000, 100, 0o666, 1, 8).unwrap();
+        assert_eq!(send(&mut queues, id, 1, b"x", 0), sent());
+        assert_eq!(queues.send(id, 1, b"y".to_vec(), 0, &OTHER, 3, 1), MessageOutcome::Blocked);
+        assert_eq!(queues.receive(id, 10, 2, 0, &MEMBER, 3, 2), MessageOutcome::Blocked);
+        assert_eq!(queues.remove(id, &OTHER), Err(Errno::Eperm));
+        let answers = queues.remove(id, &OWNER).unwrap();
+        assert_eq!(answers, vec![answer(2, Err(Errno::Eidrm)), answer(1, Err(Errno::Eidrm))]);
+        assert_eq!(queues.remove(id, &OWNER), Err(Errno::Einval));
+        assert_eq!(send(&mut queues, id, 1, b"x", 0), MessageOutcome::Failed(Errno::Einval));
+        assert_eq!(queues.cancel(&1), None);
+        assert!(queues.is_empty());
+        // The key is free again, and the new queue has a different id.
+        let again = queues.get(9, IPC_CREAT | IPC_EXCL | 0o600, &OWNER, 5).unwrap();
+        assert_ne!(again, id);
+    }
+
+    #[test]
+    fn cancel_and_forget_remove_a_waiter_and_nothing_else() {
+        let mut queues = Queues::new();
+        let id = queue(&mut queues, 0o600);
+        queues.set(id, &OWNER, 1000, 100, 0o600, 1, 8).unwrap();
+        assert_eq!(queues.receive(id, 10, 5, 0, &OWNER, 3, 1), MessageOutcome::Blocked);
+        assert_eq!(send(&mut queues, id, 1, b"x", 0), sent());
+        assert_eq!(queues.send(id, 2, b"y".to_vec(), 0, &OWNER, 3, 2), MessageOutcome::Blocked);
+        assert_eq!(queues.send(id, 3, b"z".to_vec(), 0, &OWNER, 3, 3), MessageOutcome::Blocked);
+        let before = queues.status(id, &OWNER).unwrap();
+        assert_eq!(queues.cancel(&1), Some(answer(1, Err(Errno::Eintr))));
+        assert!(queues.forget(&2));
+        assert_eq!(queues.status(id, &OWNER), Ok(before));
+        let outcome = queues.receive(id, 10, 0, 0, &OWNER, 4, 4);
+        let answers = vec![answer(3, Ok(MessageReply::Sent))];
+        assert_eq!(outcome, MessageOutcome::Done { reply: received(1, b"x"), answers });
+    }
+
+    #[test]
+    fn info_and_msg_stat_report_as_linux() {
+        let mut queues = Queues::new();
+        let (info, highest) = queues.info();
+        assert_eq!(highest, None);
+        assert_eq!(info.fields(false), [512_000, 16384, 8192, 16384, 32000, 16, 16384, 0xffff]);
+        assert_eq!(info.fields(true), [0, 0, 8192, 16384, 32000, 16, 0, 0xffff]);
+        let first = queue(&mut queues, 0o600);
+        let second = queue(&mut queues, 0o600);
+        let third = queue(&mut queues, 0o000);
+        queues.remove(second, &OWNER).unwrap();
+        assert_eq!(send(&mut queues, first, 1, b"abc", 0), sent());
+        assert_eq!(send(&mut queues, first, 1, b"de", 0), sent());
+        let (info, highest) = queues.info();
+        assert_eq!(highest, Some(2));
+        assert_eq!(info.fields(true)[..3], [2, 2, 8192]);
+        assert_eq!(info.fields(true)[6], 5);
+        let (id, status) = queues.status_by_slot(0, &OWNER).unwrap();
+        assert_eq!((id, status.qnum), (first, 2));
+        assert_eq!(queues.status_by_slot(SLOTS, &OWNER).map(|(id, _)| id), Ok(first));
+        assert_eq!(queues.status_by_slot(1, &OWNER), Err(Errno::Einval));
+        assert_eq!(queues.status_by_slot(2, &OWNER), Err(Errno::Eacces));
+        assert_eq!(queues.status_by_slot(2, &ROOT).map(|(id, _)| id), Ok(third));
     }
 }

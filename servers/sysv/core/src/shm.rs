@@ -11,8 +11,7 @@
 //!   (`ENOSPC`); an existing key asked for more than its size is `EINVAL`, before the
 //!   permission check (size 0 is fine). `shm_segsz` keeps the requested size.
 //! - Attachments are counted per process and segment, so that `shmdt` of a segment the
-//!   process has no attachment of is `EINVAL`, an exiting process detaches everything, and
-//!   a forked child inherits its parent's attachments (Linux's `shm_open` from `fork`).
+//!   process has no attachment of is `EINVAL` and an exiting process detaches everything.
 //! - `IPC_RMID` destroys a segment nobody has attached; otherwise it marks it [`SHM_DEST`]
 //!   and forgets its key (Linux's `ipc_set_key_private`), and the last detach destroys it.
 //!   Until then its id still works for everything, `shmat` included, as on Linux (see
@@ -78,7 +77,8 @@ pub struct SegmentStatus {
     pub nattch: u64,
 }
 
-/// What `shmctl(IPC_INFO)` reports (`struct shminfo64`).
+/// What `shmctl(IPC_INFO)` and `shmctl(SHM_INFO)` report: the fields of `struct
+/// shminfo64`, and the counts of `struct shm_info` that the core knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SharedMemoryInfo {
     /// [`SHMMAX`].
@@ -91,16 +91,24 @@ pub struct SharedMemoryInfo {
     pub shmseg: u64,
     /// [`SHMALL`].
     pub shmall: u64,
+    /// Segments in use (`shm_info.used_ids`).
+    pub segments_in_use: u64,
+    /// Pages of every segment, each size rounded up (`shm_info.shm_tot`).
+    pub total_pages: u64,
 }
 
-/// What `shmctl(SHM_INFO)` reports that the core knows (`struct shm_info`; resident and
-/// swapped pages are the memory objects' to tell, and Linux reports no swap attempts).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SharedMemoryUsage {
-    /// Segments in use.
-    pub used_ids: i32,
-    /// Pages of every segment, their sizes rounded up (`shm_tot`).
-    pub shm_tot: u64,
+impl SharedMemoryInfo {
+    /// `IPC_INFO` (`usage` false): the fields of `struct shminfo64` in C order. `SHM_INFO`
+    /// (`usage` true): those of `struct shm_info`, with resident and swapped pages 0 (the
+    /// memory objects fault their pages in; the core does not see them) and no swap
+    /// attempts, as Linux has none.
+    pub fn fields(&self, usage: bool) -> [u64; 6] {
+        if usage {
+            [self.segments_in_use, self.total_pages, 0, 0, 0, 0]
+        } else {
+            [self.shmmax, self.shmmin, self.shmmni, self.shmseg, self.shmall, 0]
+        }
+    }
 }
 
 /// What the server maps for a successful `shmat`.
@@ -247,7 +255,8 @@ impl<O: Clone> SharedMemory<O> {
     ) -> Result<Attachment<O>, Errno> {
         let writable = flags & SHM_RDONLY == 0;
         let executable = flags & SHM_EXEC != 0;
-        let requested = READ | if writable { WRITE } else { 0 } | if executable { EXECUTE } else { 0 };
+        let requested =
+            READ | if writable { WRITE } else { 0 } | if executable { EXECUTE } else { 0 };
         let (permissions, segment) = self.table.lookup_mut(id)?;
         if !permitted(permissions, credentials, requested) {
             return Err(Errno::Eacces);
@@ -301,24 +310,6 @@ impl<O: Clone> SharedMemory<O> {
             }
         }
         destroyed
-    }
-
-    /// Process `parent` forked `child`: the child has every attachment the parent has
-    /// (Linux's `shm_open` for each copied mapping, which sets `atime` to `now` and `lpid`
-    /// to the parent's pid).
-    pub fn fork(&mut self, parent: u32, child: u32, now: u64) {
-        let held: Vec<(Id, u64)> = self
-            .attachments
-            .range((parent, Id::MIN)..=(parent, Id::MAX))
-            .map(|(&(_, id), &count)| (id, count))
-            .collect();
-        for (id, count) in held {
-            let Ok((_, segment)) = self.table.lookup_mut(id) else { continue };
-            segment.nattch += count;
-            segment.atime = now;
-            segment.lpid = parent;
-            *self.attachments.entry((child, id)).or_default() += count;
-        }
     }
 
     /// `shmctl(id, IPC_STAT)`.
@@ -398,8 +389,9 @@ impl<O: Clone> SharedMemory<O> {
         Ok(())
     }
 
-    /// `shmctl(IPC_INFO)`: the limits, and the highest slot in use (`shmctl` returns it, or
-    /// 0 when `None`).
+    /// `shmctl(IPC_INFO)` and `shmctl(SHM_INFO)`: the limits and the counts (see
+    /// [`SharedMemoryInfo::fields`]), and the highest slot in use (`shmctl` returns it, or 0
+    /// when `None`).
     pub fn info(&self) -> (SharedMemoryInfo, Option<usize>) {
         let limit = u64::try_from(SHMMNI).unwrap_or(u64::MAX);
         let info = SharedMemoryInfo {
@@ -408,14 +400,10 @@ impl<O: Clone> SharedMemory<O> {
             shmmni: limit,
             shmseg: limit,
             shmall: SHMALL,
+            segments_in_use: u64::try_from(self.table.len()).unwrap_or(u64::MAX),
+            total_pages: self.total_pages,
         };
         (info, self.table.highest_slot())
-    }
-
-    /// `shmctl(SHM_INFO)`: the segments in use and their pages, and the highest slot in use.
-    pub fn usage(&self) -> (SharedMemoryUsage, Option<usize>) {
-        let used_ids = i32::try_from(self.table.len()).unwrap_or(i32::MAX);
-        (SharedMemoryUsage { used_ids, shm_tot: self.total_pages }, self.table.highest_slot())
     }
 
     /// `shmctl(slot, SHM_STAT)`: the status of the segment in a slot (the low bits of
@@ -441,5 +429,257 @@ impl<O: Clone> SharedMemory<O> {
         let (_, segment) = self.table.remove(id).ok()?;
         self.total_pages -= pages(segment.size);
         Some(segment.object)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use super::*;
+    use crate::ipc::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE};
+
+    const ROOT: Credentials = Credentials { pid: 1, uid: 0, euid: 0, gid: 0, egid: 0 };
+    const OWNER: Credentials = Credentials { pid: 10, uid: 1000, euid: 1000, gid: 100, egid: 100 };
+    const OTHER: Credentials = Credentials { pid: 11, uid: 1001, euid: 1001, gid: 101, egid: 101 };
+    const MEMBER: Credentials = Credentials { pid: 12, uid: 1002, euid: 1002, gid: 100, egid: 100 };
+
+    /// Memory objects are numbered by their byte size, which the tests check.
+    type Segments = SharedMemory<u64>;
+
+    fn get(segments: &mut Segments, key: Key, size: u64, flags: i32) -> Result<Id, Errno> {
+        segments.get(key, size, flags, &OWNER, 50, Ok)
+    }
+
+    #[test]
+    fn a_new_segment_keeps_its_size_and_gets_whole_pages() {
+        let mut segments = Segments::new();
+        let mut asked = None;
+        let id = segments
+            .get(IPC_PRIVATE, 5000, 0o640, &OWNER, 50, |bytes| {
+                asked = Some(bytes);
+                Ok(bytes)
+            })
+            .unwrap();
+        assert_eq!(asked, Some(2 * PAGE_SIZE));
+        assert_eq!(
+            segments.status(id, &OWNER),
+            Ok(SegmentStatus {
+                permissions: Permissions {
+                    key: IPC_PRIVATE,
+                    uid: 1000,
+                    gid: 100,
+                    cuid: 1000,
+                    cgid: 100,
+                    mode: 0o640,
+                    sequence: 0,
+                },
+                size: 5000,
+                atime: 0,
+                dtime: 0,
+                ctime: 50,
+                cpid: 10,
+                lpid: 0,
+                nattch: 0,
+            })
+        );
+        assert_eq!(segments.status(id, &MEMBER).map(|status| status.size), Ok(5000));
+        assert_eq!(segments.status(id, &OTHER), Err(Errno::Eacces));
+        assert_eq!(segments.status(id + 1, &OWNER), Err(Errno::Einval));
+        assert_eq!(segments.info().0.total_pages, 2);
+        assert_eq!(segments.len(), 1);
+    }
+
+    #[test]
+    fn shmget_checks_sizes_as_newseg_and_shm_more_checks() {
+        let mut segments = Segments::new();
+        assert_eq!(get(&mut segments, IPC_PRIVATE, 0, 0o600), Err(Errno::Einval));
+        assert_eq!(get(&mut segments, 3, SHMMAX + 1, IPC_CREAT), Err(Errno::Einval));
+        assert_eq!(get(&mut segments, 3, 100, 0), Err(Errno::Enoent));
+        let refused = segments.get(4, 1, IPC_CREAT, &OWNER, 50, |_| Err(Errno::Enomem));
+        assert_eq!(refused, Err(Errno::Enomem));
+        assert!(segments.is_empty());
+        let id = get(&mut segments, 3, 100, IPC_CREAT | 0o600).unwrap();
+        assert_eq!(get(&mut segments, 3, 100, 0), Ok(id));
+        assert_eq!(get(&mut segments, 3, 0, 0), Ok(id));
+        assert_eq!(get(&mut segments, 3, 101, 0), Err(Errno::Einval));
+        assert_eq!(get(&mut segments, 3, 1, IPC_CREAT | IPC_EXCL), Err(Errno::Eexist));
+        // The size check comes before the permission check.
+        assert_eq!(segments.get(3, 101, 0o400, &OTHER, 50, Ok), Err(Errno::Einval));
+        assert_eq!(segments.get(3, 100, 0o400, &OTHER, 50, Ok), Err(Errno::Eacces));
+        assert_eq!(segments.get(3, 100, 0, &OTHER, 50, Ok), Ok(id));
+    }
+
+    #[test]
+    fn shmget_counts_pages_against_shmall() {
+        let mut segments = Segments::new();
+        // SHMMAX is not a whole number of pages: its object is one byte larger.
+        let pages = SHMMAX.div_ceil(PAGE_SIZE);
+        let huge = get(&mut segments, IPC_PRIVATE, SHMMAX, 0o600).unwrap();
+        assert_eq!(segments.info().0.total_pages, pages);
+        assert_eq!(segments.remove(huge, &OWNER), Ok(Some(SHMMAX + 1)));
+        assert_eq!(segments.info().0.total_pages, 0);
+        // 4095 of them fit in SHMALL pages, a 4096th does not.
+        for _ in 1..SHMMNI {
+            get(&mut segments, IPC_PRIVATE, SHMMAX, 0o600).unwrap();
+        }
+        assert_eq!(get(&mut segments, IPC_PRIVATE, SHMMAX, 0o600), Err(Errno::Enospc));
+        assert_eq!(get(&mut segments, IPC_PRIVATE, 1, 0o600).map(|_| ()), Ok(()));
+        assert_eq!(segments.info().0.total_pages, (SHMMNI as u64 - 1) * pages + 1);
+    }
+
+    #[test]
+    fn shmget_refuses_beyond_shmmni_after_the_size_check() {
+        let mut segments = Segments::new();
+        for _ in 0..SHMMNI {
+            get(&mut segments, IPC_PRIVATE, 1, 0o600).unwrap();
+        }
+        assert_eq!(get(&mut segments, IPC_PRIVATE, 1, 0o600), Err(Errno::Enospc));
+        assert_eq!(get(&mut segments, IPC_PRIVATE, 0, 0o600), Err(Errno::Einval));
+        assert_eq!(segments.info().0.total_pages, SHMMNI as u64);
+    }
+
+    #[test]
+    fn shmat_asks_read_write_and_execute_permission() {
+        let mut segments = Segments::new();
+        let id = get(&mut segments, IPC_PRIVATE, 10, 0o640).unwrap();
+        let attachment = segments.attach(id, 0, &OWNER, 60).unwrap();
+        let expected =
+            Attachment { object: PAGE_SIZE, size: 10, writable: true, executable: false };
+        assert_eq!(attachment, expected);
+        assert_eq!(segments.attach(id, 0, &MEMBER, 61), Err(Errno::Eacces));
+        let read_only = segments.attach(id, SHM_RDONLY, &MEMBER, 62).unwrap();
+        assert!(!read_only.writable);
+        assert_eq!(segments.attach(id, SHM_RDONLY, &OTHER, 63), Err(Errno::Eacces));
+        assert_eq!(segments.attach(id, SHM_EXEC, &OWNER, 63), Err(Errno::Eacces));
+        assert!(segments.attach(id, SHM_EXEC, &ROOT, 64).unwrap().executable);
+        assert_eq!(segments.attach(id + 1, 0, &OWNER, 63), Err(Errno::Einval));
+        assert_eq!(segments.attach(-1, 0, &OWNER, 63), Err(Errno::Einval));
+        let status = segments.status(id, &OWNER).unwrap();
+        assert_eq!((status.nattch, status.atime, status.lpid, status.dtime), (3, 64, 1, 0));
+        segments.set(id, &OWNER, 1000, 100, 0o750, 65).unwrap();
+        assert!(segments.attach(id, SHM_EXEC | SHM_RDONLY, &MEMBER, 66).unwrap().executable);
+    }
+
+    #[test]
+    fn shmdt_counts_attachments_per_process() {
+        let mut segments = Segments::new();
+        let id = get(&mut segments, IPC_PRIVATE, 10, 0o666).unwrap();
+        segments.attach(id, 0, &OWNER, 60).unwrap();
+        segments.attach(id, 0, &OWNER, 61).unwrap();
+        segments.attach(id, 0, &OTHER, 62).unwrap();
+        assert_eq!(segments.detach(id, MEMBER.pid, 70), Err(Errno::Einval));
+        assert_eq!(segments.detach(id + 1, OWNER.pid, 70), Err(Errno::Einval));
+        assert_eq!(segments.detach(id, OTHER.pid, 70), Ok(None));
+        assert_eq!(segments.detach(id, OTHER.pid, 71), Err(Errno::Einval));
+        let status = segments.status(id, &OWNER).unwrap();
+        assert_eq!((status.nattch, status.dtime, status.lpid, status.atime), (2, 70, 11, 62));
+        assert_eq!(segments.detach(id, OWNER.pid, 72), Ok(None));
+        assert_eq!(segments.detach(id, OWNER.pid, 73), Ok(None));
+        assert_eq!(segments.detach(id, OWNER.pid, 74), Err(Errno::Einval));
+        // Without IPC_RMID, a segment nobody has attached stays.
+        assert_eq!(segments.status(id, &OWNER).map(|status| status.nattch), Ok(0));
+    }
+
+    #[test]
+    fn ipc_rmid_of_an_attached_segment_waits_for_the_last_detach() {
+        let mut segments = Segments::new();
+        let id = get(&mut segments, 8, 10, IPC_CREAT | 0o666).unwrap();
+        segments.attach(id, 0, &OWNER, 60).unwrap();
+        assert_eq!(segments.remove(id, &OTHER), Err(Errno::Eperm));
+        assert_eq!(segments.remove(id, &OWNER), Ok(None));
+        let status = segments.status(id, &OWNER).unwrap();
+        assert_eq!(
+            (status.permissions.key, status.permissions.mode),
+            (IPC_PRIVATE, 0o666 | SHM_DEST)
+        );
+        // The key is free; the id still works for everything.
+        assert_eq!(get(&mut segments, 8, 10, 0), Err(Errno::Enoent));
+        let other = get(&mut segments, 8, 10, IPC_CREAT | 0o600).unwrap();
+        assert_ne!(other, id);
+        segments.attach(id, 0, &OTHER, 61).unwrap();
+        segments.set(id, &OWNER, 1000, 100, 0o600, 62).unwrap();
+        assert_eq!(segments.status(id, &OWNER).unwrap().permissions.mode, 0o600 | SHM_DEST);
+        assert_eq!(segments.remove(id, &OWNER), Ok(None));
+        assert_eq!(segments.detach(id, OWNER.pid, 63), Ok(None));
+        assert_eq!(segments.detach(id, OTHER.pid, 64), Ok(Some(PAGE_SIZE)));
+        assert_eq!(segments.status(id, &OWNER), Err(Errno::Einval));
+        assert_eq!(segments.attach(id, 0, &OWNER, 65), Err(Errno::Einval));
+        assert_eq!(segments.info().0.total_pages, 1);
+        assert_eq!(segments.remove(other, &ROOT), Ok(Some(PAGE_SIZE)));
+        assert!(segments.is_empty());
+    }
+
+    #[test]
+    fn an_exiting_process_detaches_everything() {
+        let mut segments = Segments::new();
+        let kept = get(&mut segments, IPC_PRIVATE, 10, 0o666).unwrap();
+        let doomed = get(&mut segments, IPC_PRIVATE, 3 * PAGE_SIZE, 0o666).unwrap();
+        for _ in 0..3 {
+            segments.attach(kept, 0, &OWNER, 60).unwrap();
+            segments.attach(doomed, 0, &OWNER, 60).unwrap();
+        }
+        segments.attach(kept, 0, &OTHER, 61).unwrap();
+        assert_eq!(segments.remove(doomed, &OWNER), Ok(None));
+        assert_eq!(segments.process_exit(OWNER.pid, 70), vec![3 * PAGE_SIZE]);
+        let status = segments.status(kept, &OWNER).unwrap();
+        assert_eq!((status.nattch, status.dtime, status.lpid), (1, 70, 10));
+        assert_eq!(segments.process_exit(OWNER.pid, 71), vec![]);
+        assert_eq!(segments.detach(kept, OWNER.pid, 72), Err(Errno::Einval));
+        assert_eq!(segments.len(), 1);
+    }
+
+    #[test]
+    fn ipc_set_follows_shmctl_down() {
+        let mut segments = Segments::new();
+        let id = get(&mut segments, IPC_PRIVATE, 10, 0o600).unwrap();
+        assert_eq!(segments.set(id, &OTHER, 1001, 101, 0o666, 60), Err(Errno::Eperm));
+        assert_eq!(segments.set(id, &OWNER, 1001, u32::MAX, 0o666, 60), Err(Errno::Einval));
+        assert_eq!(segments.set(id + 1, &OWNER, 1001, 101, 0o666, 60), Err(Errno::Einval));
+        segments.lock(id, &OWNER, true).unwrap();
+        assert_eq!(segments.set(id, &OWNER, 1001, 101, 0o7644, 61), Ok(()));
+        let status = segments.status(id, &OTHER).unwrap();
+        let permissions = status.permissions;
+        assert_eq!(
+            (permissions.uid, permissions.gid, permissions.mode),
+            (1001, 101, 0o644 | SHM_LOCKED)
+        );
+        assert_eq!(status.ctime, 61);
+        // The creator keeps control.
+        assert_eq!(segments.set(id, &OWNER, 1000, 100, 0o600, 62), Ok(()));
+    }
+
+    #[test]
+    fn shm_lock_asks_ownership_not_permission() {
+        let mut segments = Segments::new();
+        let id = get(&mut segments, IPC_PRIVATE, 10, 0o666).unwrap();
+        assert_eq!(segments.lock(id, &OTHER, true), Err(Errno::Eperm));
+        assert_eq!(segments.lock(id + 1, &OWNER, true), Err(Errno::Einval));
+        segments.set(id, &OWNER, 1001, 101, 0o000, 60).unwrap();
+        assert_eq!(segments.lock(id, &OTHER, true), Ok(()));
+        assert_eq!(segments.lock(id, &OWNER, true), Ok(()));
+        assert_eq!(segments.status(id, &ROOT).unwrap().permissions.mode, SHM_LOCKED);
+        assert_eq!(segments.lock(id, &MEMBER, false), Err(Errno::Eperm));
+        assert_eq!(segments.lock(id, &ROOT, false), Ok(()));
+        assert_eq!(segments.lock(id, &ROOT, false), Ok(()));
+        assert_eq!(segments.status(id, &ROOT).unwrap().permissions.mode, 0);
+    }
+
+    #[test]
+    fn info_and_shm_stat_report_as_linux() {
+        let mut segments = Segments::new();
+        let (info, highest) = segments.info();
+        assert_eq!(highest, None);
+        assert_eq!(info.fields(false), [SHMMAX, 1, 4096, 4096, SHMALL, 0]);
+        assert_eq!(info.fields(true), [0, 0, 0, 0, 0, 0]);
+        let first = get(&mut segments, IPC_PRIVATE, 1, 0o600).unwrap();
+        let second = get(&mut segments, IPC_PRIVATE, 5000, 0o000).unwrap();
+        let (info, highest) = segments.info();
+        assert_eq!((info.fields(true), highest), ([2, 3, 0, 0, 0, 0], Some(1)));
+        assert_eq!(segments.status_by_slot(0, &OWNER).map(|(id, _)| id), Ok(first));
+        assert_eq!(segments.status_by_slot(1, &OWNER), Err(Errno::Eacces));
+        let (id, status) = segments.status_by_slot(SLOTS + 1, &ROOT).unwrap();
+        assert_eq!((id, status.size), (second, 5000));
+        assert_eq!(segments.status_by_slot(2, &ROOT), Err(Errno::Einval));
     }
 }
