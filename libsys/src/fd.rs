@@ -424,10 +424,12 @@ pub(crate) fn set_initial(descriptors: &[(Fd, Target)]) {
 /// `EBADF` for an action on a descriptor that is not open (or out of range).
 pub(crate) fn for_child(actions: &[crate::proc::FileAction]) -> Result<Vec<(Fd, Target)>, Errno> {
     let mut table = TABLE.lock();
-    let mut child: Vec<Option<Target>> = table
+    // The actions run before close-on-exec applies (as in the child of posix_spawn), so a
+    // close-on-exec descriptor can be the source of a dup2; the copy is inherited.
+    let mut child: Vec<Option<(Target, bool)>> = table
         .entries()
         .iter()
-        .map(|entry| entry.filter(|entry| !entry.close_on_spawn).map(|entry| entry.target))
+        .map(|entry| entry.map(|entry| (entry.target, entry.close_on_spawn)))
         .collect();
     for action in actions {
         match *action {
@@ -445,18 +447,22 @@ pub(crate) fn for_child(actions: &[crate::proc::FileAction]) -> Result<Vec<(Fd, 
                     .ok()
                     .filter(|&index| index < OPEN_MAX as usize)
                     .ok_or(Errno::Ebadf)?;
-                let target = child.get(old).copied().flatten().ok_or(Errno::Ebadf)?;
+                let (target, _) = child.get(old).copied().flatten().ok_or(Errno::Ebadf)?;
                 if child.len() <= new {
                     child.resize(new + 1, None);
                 }
-                child[new] = Some(target);
+                // dup2 clears FD_CLOEXEC on the copy (also for old == new, as glibc does).
+                child[new] = Some((target, false));
             }
         }
     }
     Ok(child
         .into_iter()
         .enumerate()
-        .filter_map(|(index, target)| target.map(|target| (index as Fd, target)))
+        .filter_map(|(index, entry)| match entry {
+            Some((target, false)) => Some((index as Fd, target)),
+            _ => None,
+        })
         .collect())
 }
 

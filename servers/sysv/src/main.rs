@@ -171,7 +171,7 @@ fn main() -> Result<(), Errno> {
 
 fn permission_words(permissions: &Permissions) -> [u64; STATUS_WORDS] {
     let mut words = [0u64; STATUS_WORDS];
-    words[STATUS_KEY] = permissions.key as u32 as u64;
+    words[STATUS_KEY] = u64::from(permissions.key as u32);
     words[STATUS_UID] = u64::from(permissions.uid);
     words[STATUS_GID] = u64::from(permissions.gid);
     words[STATUS_CUID] = u64::from(permissions.cuid);
@@ -356,7 +356,7 @@ impl Server {
             SystemVRequest::MessageGet { key, flags } => Some(outcome(
                 self.messages
                     .get(key, flags, &credentials, now)
-                    .map(|id| success(&[id as u32 as u64])),
+                    .map(|id| success(&[u64::from(id as u32)])),
             )),
             SystemVRequest::MessageSend { id, message_type, flags, inline } => {
                 let body = if flags & INLINE_BODY != 0 {
@@ -405,7 +405,7 @@ impl Server {
             SystemVRequest::SemaphoreGet { key, count, flags } => Some(outcome(
                 self.semaphores
                     .get(key, count, flags, &credentials, now)
-                    .map(|id| success(&[id as u32 as u64])),
+                    .map(|id| success(&[u64::from(id as u32)])),
             )),
             SystemVRequest::SemaphoreOperate { id, count, timeout, inline } => {
                 self.semaphore_operate(reply_id, id, count, timeout, inline, &credentials, now)
@@ -424,7 +424,7 @@ impl Server {
                         },
                     )
                 });
-                Some(outcome(created.map(|id| success(&[id as u32 as u64]))))
+                Some(outcome(created.map(|id| success(&[u64::from(id as u32)]))))
             }
             SystemVRequest::SegmentAttach { id, flags } => {
                 self.attach(reply_id, id, flags, pid, &credentials, now)
@@ -548,7 +548,7 @@ impl Server {
                     self.messages.status_by_slot(slot, &root)?
                 };
                 write_status(reply_id, &message_status_words(&status))?;
-                Ok(success(&[full_id as u32 as u64]))
+                Ok(success(&[u64::from(full_id as u32)]))
             }
             IPC_SET => {
                 let words = read_status(reply_id)?;
@@ -680,8 +680,10 @@ impl Server {
                     return Err(Errno::Efault);
                 }
                 let values: Vec<u16> = bytes
-                    .chunks_exact(2)
-                    .map(|chunk| u16::from_le_bytes([chunk[0], chunk[1]]))
+                    .as_chunks::<2>()
+                    .0
+                    .iter()
+                    .map(|chunk| u16::from_le_bytes(*chunk))
                     .collect();
                 let answers = self.semaphores.set_values(id, &values, credentials, now)?;
                 self.answer_semaphores(answers);
@@ -701,7 +703,7 @@ impl Server {
                     self.semaphores.status_by_slot(slot, &root)?
                 };
                 write_status(reply_id, &semaphore_status_words(&status))?;
-                Ok(success(&[full_id as u32 as u64]))
+                Ok(success(&[u64::from(full_id as u32)]))
             }
             IPC_SET => {
                 let words = read_status(reply_id)?;
@@ -732,7 +734,7 @@ impl Server {
                     info.semvmx,
                     info.semaem,
                 ]
-                .map(|field| field as u32 as u64);
+                .map(|field| u64::from(field as u32));
                 write_status(reply_id, &info_words(&fields))?;
                 Ok(success(&[highest.unwrap_or(0) as u64]))
             }
@@ -805,7 +807,7 @@ impl Server {
                     self.segments.status_by_slot(slot, &root)?
                 };
                 write_status(reply_id, &segment_status_words(&status))?;
-                Ok(success(&[full_id as u32 as u64]))
+                Ok(success(&[u64::from(full_id as u32)]))
             }
             IPC_SET => {
                 let words = read_status(reply_id)?;

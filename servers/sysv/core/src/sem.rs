@@ -46,6 +46,11 @@
 //!   are applied most recently used set first (`lookup_undo` moves an entry to the front),
 //!   each value clamped to `0 ..= SEMVMX` (`exit_sem`). `SETVAL` clears the semaphore's
 //!   adjustments, `SETALL` the set's, `IPC_RMID` drops them.
+//! - `semctl` checks in `semctl_main`'s and `semctl_setval`'s order: `GETVAL`, `GETPID`,
+//!   `GETNCNT` and `GETZCNT` check read permission before the number; `SETVAL` checks its
+//!   value (`ERANGE`) before the id, and the number before write permission. `IPC_RMID`
+//!   answers every waiter with `EIDRM` in `freeary`'s order: the set's wait-for-zero
+//!   queue, its alter queue, then each semaphore's wait-for-zero and alter queues.
 //!
 //! # Simplifications
 //!
@@ -293,13 +298,14 @@ fn perform(
         let number = usize::from(operation.number);
         let change = i32::from(operation.operation);
         let value = semaphores[number].value;
+        // `i16`'s range is exactly Linux's `-SEMAEM - 1 ..= SEMAEM` (asserted above).
         let new_adjustment = match (&undo, operation.undoes()) {
             (Some(undo), true) => Some(i16::try_from(i32::from(undo[number]) - change)),
             _ => None,
         };
         let failure = if (change == 0 && value != 0) || value + change < 0 {
             *blocking = index;
-            Some(if operations.iter().any(SemaphoreOperation::no_wait) {
+            Some(if operation.no_wait() {
                 Attempt::Failed(Errno::Eagain)
             } else {
                 Attempt::Blocked

@@ -237,10 +237,14 @@ impl Queue {
         Queue::create(IPC_PRIVATE, IPC_CREAT | 0o600)
     }
 
-    fn status(&self) -> Result<Status, String> {
+    /// `IPC_STAT`.
+    fn status_raw(&self) -> Result<Status, Errno> {
         let mut status = empty_status();
-        step("msgctl(IPC_STAT)", sysv::msgctl(self.0, IPC_STAT, &mut status))?;
-        Ok(status)
+        sysv::msgctl(self.0, IPC_STAT, &mut status).map(|_| status)
+    }
+
+    fn status(&self) -> Result<Status, String> {
+        step("msgctl(IPC_STAT)", self.status_raw())
     }
 
     fn send(&self, message_type: i64, body: &[u8]) -> Check {
@@ -358,10 +362,14 @@ impl Segment {
         step(&what, sysv::shmget(key, size, flags)).map(Segment)
     }
 
-    fn status(&self) -> Result<Status, String> {
+    /// `IPC_STAT`.
+    fn status_raw(&self) -> Result<Status, Errno> {
         let mut status = empty_status();
-        step("shmctl(IPC_STAT)", sysv::shmctl(self.0, IPC_STAT, &mut status))?;
-        Ok(status)
+        sysv::shmctl(self.0, IPC_STAT, &mut status).map(|_| status)
+    }
+
+    fn status(&self) -> Result<Status, String> {
+        step("shmctl(IPC_STAT)", self.status_raw())
     }
 
     fn attachments(&self) -> Result<u64, String> {
@@ -1032,13 +1040,6 @@ fn msg_rmid_wakes() -> Check {
     )
 }
 
-impl Queue {
-    fn status_raw(&self) -> Result<Status, Errno> {
-        let mut status = empty_status();
-        sysv::msgctl(self.0, IPC_STAT, &mut status).map(|_| status)
-    }
-}
-
 /// The message queue demo: `msgq-server` answers four `msgq-client`s at once on its
 /// well-known key, each reply typed with its client's pid; the server removes its queue
 /// when done.
@@ -1600,13 +1601,6 @@ fn shm_rmid_deferred() -> Check {
         sysv::shmctl(segment.0, IPC_RMID, &mut empty_status()),
         Errno::Einval,
     )
-}
-
-impl Segment {
-    fn status_raw(&self) -> Result<Status, Errno> {
-        let mut status = empty_status();
-        sysv::shmctl(self.0, IPC_STAT, &mut status).map(|_| status)
-    }
 }
 
 /// A process's attachments end with it, whether it exits or is killed.
