@@ -7,6 +7,7 @@
 //! program started by the kernel directly has no proc and gets `ENOSYS`.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use courier_abi::ipc::MESSAGE_WORDS;
 use courier_abi::ipc::{LEASE_READ, Lease, MessageDescriptor, TRANSFER_COPY};
@@ -263,6 +264,11 @@ pub fn wait() -> Result<(Pid, i32), Errno> {
 ///
 /// `ESRCH`, `EPERM`, `EINVAL`.
 pub fn kill(target: Pid, signal: u32) -> Result<(), Errno> {
+    // A caught or ignored signal a process sends itself changes nothing proc keeps: it is
+    // delivered here, as proc's upcall would deliver it, without the round trip.
+    if target > 0 && getpid() == Ok(target) && crate::signal::send_to_self(target, signal)? {
+        return Ok(());
+    }
     request(ProcRequest::Kill { target: i64::from(target), signal: u64::from(signal) }).map(|_| ())
 }
 
@@ -281,7 +287,32 @@ pub fn raise(signal: u32) -> Result<(), Errno> {
 ///
 /// `ENOSYS` without proc.
 pub fn getpid() -> Result<Pid, Errno> {
-    request(ProcRequest::Identify).map(|words| pid_of(words[0]))
+    // A process's pid never changes: asked once.
+    let known = OWN_PID.load(Ordering::Relaxed);
+    if known > 0 {
+        return Ok(known);
+    }
+    let pid = request(ProcRequest::Identify).map(|words| pid_of(words[0]))?;
+    OWN_PID.store(pid, Ordering::Relaxed);
+    Ok(pid)
+}
+
+/// This process's pid once known (0 before).
+static OWN_PID: AtomicI32 = AtomicI32::new(0);
+
+/// This process's real uid once known (`u64::MAX` before, and after `setuid`/`setgid`).
+static OWN_UID: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// The caller's real uid, asked once and kept until `setuid` or `setgid` (a signal a
+/// process sends itself carries it as `si_uid`).
+pub(crate) fn own_real_uid() -> Result<u32, Errno> {
+    let known = OWN_UID.load(Ordering::Relaxed);
+    if known != u64::MAX {
+        return Ok(known as u32);
+    }
+    let uid = credentials()?.uid;
+    OWN_UID.store(u64::from(uid), Ordering::Relaxed);
+    Ok(uid)
 }
 
 /// The caller's parent's pid.
@@ -417,6 +448,7 @@ pub fn getegid() -> Result<u32, Errno> {
 /// `EPERM` for an unprivileged caller asking for another id.
 pub fn setuid(uid: u32) -> Result<(), Errno> {
     request(ProcRequest::SetUserId { uid: u64::from(uid) })?;
+    OWN_UID.store(u64::MAX, Ordering::Relaxed);
     crate::sysv::credentials_changed();
     Ok(())
 }
@@ -428,6 +460,7 @@ pub fn setuid(uid: u32) -> Result<(), Errno> {
 /// `EPERM` for an unprivileged caller asking for another id.
 pub fn setgid(gid: u32) -> Result<(), Errno> {
     request(ProcRequest::SetGroupId { gid: u64::from(gid) })?;
+    OWN_UID.store(u64::MAX, Ordering::Relaxed);
     crate::sysv::credentials_changed();
     Ok(())
 }

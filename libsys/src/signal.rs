@@ -38,7 +38,7 @@ use courier_abi::proc::ProcRequest;
 use courier_abi::process::{UPCALL_RUNNING, UpcallInfo};
 use courier_abi::signal::{
     DefaultAction, Disposition, SA_FLAGS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_RESETHAND, SA_RESTART,
-    SI_USER, SIGCHLD, SIGKILL, SIGNAL_MAX, SIGSTOP, is_signal,
+    SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGNAL_MAX, SIGSTOP, is_signal,
 };
 pub use courier_abi::signal::{SignalInfo, SignalSet};
 use courier_abi::{Errno, KernelError, NO_TIMEOUT};
@@ -444,6 +444,35 @@ pub fn raise(signal: u32) -> Result<(), Errno> {
         }
         Err(error) => Err(error),
     }
+}
+
+/// `kill(own pid, signal)` without proc when nothing proc keeps changes: the signal is
+/// caught or ignored (not SIGKILL, SIGSTOP, SIGCONT or a stop signal's default). Returns
+/// whether it was handled here (a handler has run before this returns, if unblocked).
+///
+/// # Errors
+///
+/// `ENOSYS` without proc (the uid is proc's).
+pub(crate) fn send_to_self(pid: crate::proc::Pid, signal: u32) -> Result<bool, Errno> {
+    if !is_signal(signal) || signal == SIGKILL || signal == SIGSTOP || signal == SIGCONT {
+        return Ok(false);
+    }
+    let local = with_state(|state| {
+        state.action(signal).is_ok_and(|action| {
+            matches!(
+                action.handler,
+                courier_signal::Handler::Catch(_) | courier_signal::Handler::Ignore
+            )
+        })
+    });
+    if !local {
+        return Ok(false);
+    }
+    let uid = crate::proc::own_real_uid()?;
+    let info = SignalInfo { signal, code: SI_USER, pid: pid as u32, uid, ..SignalInfo::default() };
+    with_state(|state| receive(state, info));
+    deliver_pending();
+    Ok(true)
 }
 
 /// `sigqueue(pid, signal, value)`: sends `signal` with `value` to process `pid`

@@ -3,8 +3,12 @@
 //! instructions (of every process and the kernel: proc's and the pipe server's work is
 //! included). It measures:
 //!
-//! - `kill(getpid(), SIGUSR1)` with a handler installed: the request to proc, the upcall,
-//!   the handler, and the return to the interrupted code;
+//! - `kill(getpid(), SIGUSR1)` with a handler installed. A caught signal a process sends
+//!   itself changes nothing proc keeps, so libsys delivers it without leaving the process
+//!   (no kernel entry);
+//! - `sigqueue(getpid(), SIGUSR1, value)`: the same signal through proc and the kernel's
+//!   upcall (the request to proc, the upcall, the handler, the return to the interrupted
+//!   code), which is the path every signal from another process takes;
 //! - a signal to another process blocked in a pipe read: `kill(child, SIGUSR1)`; the
 //!   child's read is interrupted, its handler writes one byte to a second pipe, the read
 //!   restarts (`SA_RESTART`); the parent reads that byte, so one operation is a full
@@ -103,6 +107,17 @@ fn self_signals() -> Result<(), Errno> {
         return Err(Errno::Eio);
     }
     report("kill(self) -> handler -> return", "signals", &measured);
+    let before = CAUGHT.load(Ordering::Relaxed);
+    let measured = measure(|| {
+        for value in 0..OPERATIONS {
+            signal::sigqueue(pid, SIGUSR1, value)?;
+        }
+        Ok(())
+    })?;
+    if CAUGHT.load(Ordering::Relaxed) - before != OPERATIONS {
+        return Err(Errno::Eio);
+    }
+    report("sigqueue(self) through proc and an upcall -> handler -> return", "signals", &measured);
     Ok(())
 }
 
