@@ -154,6 +154,10 @@ fn start(boot: BootInfo) -> ! {
     for name in command_line.list("courier.selftest") {
         selftests_passed &= selftest::run(name);
     }
+    // Programs read the console (`ConsoleRead`) from what its receive interrupt collects.
+    if !arch::enable_console_input_interrupt() {
+        log::warn!("the console has no receive interrupt: programs cannot read it");
+    }
     {
         let mut runner = RUNNER.lock();
         if command_line.get("courier.run").is_none() {

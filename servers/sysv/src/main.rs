@@ -30,7 +30,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use courier_sysv_core::Credentials;
-use courier_sysv_core::ipc::Permissions;
+use courier_sysv_core::ipc::{Permissions, SLOTS};
 use courier_sysv_core::msg::{
     MSGMAX, MessageAnswer, MessageOutcome, MessageQueueStatus, MessageQueues, MessageReply,
 };
@@ -139,6 +139,10 @@ fn main() -> Result<(), Errno> {
             }
             None => server.endpoint.receive(Some(&mut descriptor), timeout),
         };
+        // Deadlines are also checked while requests keep the receive from timing out.
+        if !server.deadlines.is_empty() {
+            server.expire();
+        }
         let received = match received {
             Ok(received) => received,
             Err(KernelError::Interrupted) => continue,
@@ -668,13 +672,10 @@ impl Server {
                 Ok(success(&[0]))
             }
             SETALL => {
-                let nsems = self.semaphores.status(id, credentials).map(|status| status.nsems);
-                // Permission to alter is the core's to check; the count is needed to read.
-                let nsems = match nsems {
-                    Ok(nsems) => nsems as usize,
-                    Err(Errno::Eacces) => 0,
-                    Err(errno) => return Err(errno),
-                };
+                // The count is needed to read the values; permission to alter is the
+                // core's to check (write permission only, as on Linux).
+                let privileged = Credentials { euid: 0, ..*credentials };
+                let nsems = self.semaphores.status(id, &privileged)?.nsems as usize;
                 let mut bytes = vec![0u8; nsems * 2];
                 if lease_read(ReplyId(reply_id), 0, 0, &mut bytes) != Ok(bytes.len()) {
                     return Err(Errno::Efault);
@@ -695,7 +696,8 @@ impl Server {
                 Ok(success(&[0]))
             }
             SEM_STAT | SEM_STAT_ANY => {
-                let slot = usize::try_from(id).map_err(|_| Errno::Einval)?;
+                // The index is taken modulo the slots, as Linux's idr lookup does.
+                let slot = usize::try_from(id).map_err(|_| Errno::Einval)? % SLOTS;
                 let (full_id, status) = if command == SEM_STAT {
                     self.semaphores.status_by_slot(slot, credentials)?
                 } else {
@@ -764,7 +766,9 @@ impl Server {
             match libsys::handle::duplicate(attachment.object, rights.union(Rights::TRANSFER)) {
                 Ok(copy) => copy,
                 Err(error) => {
-                    let _ = self.segments.detach(id, pid, now);
+                    if let Ok(Some(object)) = self.segments.detach(id, pid, now) {
+                        let _ = libsys::handle::close(object);
+                    }
                     return Some(failure(Errno::from(error)));
                 }
             };
