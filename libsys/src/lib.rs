@@ -32,6 +32,7 @@
 extern crate alloc;
 
 pub mod arch;
+pub mod bench;
 pub mod console;
 pub mod env;
 pub mod fault;

@@ -20,10 +20,10 @@
 #![forbid(unsafe_code)]
 
 use libsys::abi::ipc::{MESSAGE_WORDS, ReceivedKind};
-use libsys::abi::{Handle, KernelError};
+use libsys::abi::{Errno, Handle, KernelError};
+use libsys::bench::{self, Measured};
 use libsys::ipc::{Endpoint, ReplyId, reply_receive};
-use libsys::process::{self, KernelStatistics};
-use libsys::time;
+use libsys::process;
 
 libsys::main!(main);
 
@@ -64,47 +64,20 @@ fn serve() -> Result<(), KernelError> {
     }
 }
 
-/// One measurement: the average over [`ROUND_TRIPS`] calls carrying `words`.
-struct Measurement {
-    /// Hundredths of an instruction per round trip.
-    instructions_hundredths: u64,
-    /// Hundredths of a kernel entry per round trip.
-    entries_hundredths: u64,
-    /// Hundredths of an address-space switch per round trip.
-    switches_hundredths: u64,
-}
-
-fn run(endpoint: &Endpoint, words: [u64; MESSAGE_WORDS]) -> Result<Measurement, KernelError> {
-    let before: KernelStatistics = process::kernel_statistics();
-    let start = time::counter();
-    for _ in 0..ROUND_TRIPS {
-        let answer = endpoint.call(1, words)?;
-        // Word by word rather than `!=` on the arrays, which calls memcmp.
-        let differences =
-            answer.words.iter().zip(words).fold(0, |bits, (got, sent)| bits | (got ^ sent));
-        if differences != 0 {
-            return Err(KernelError::InvalidArgument);
+/// Measures [`ROUND_TRIPS`] calls carrying `words` (each answer checked).
+fn run(endpoint: &Endpoint, words: [u64; MESSAGE_WORDS]) -> Result<Measured, Errno> {
+    bench::measure(|| {
+        for _ in 0..ROUND_TRIPS {
+            let answer = endpoint.call(1, words).map_err(Errno::from)?;
+            // Word by word rather than `!=` on the arrays, which calls memcmp.
+            let differences =
+                answer.words.iter().zip(words).fold(0, |bits, (got, sent)| bits | (got ^ sent));
+            if differences != 0 {
+                return Err(Errno::Eio);
+            }
         }
-    }
-    let end = time::counter();
-    let after = process::kernel_statistics();
-    let instructions = time::counter_ticks_to_instructions(end - start);
-    // The second statistics call is itself one kernel entry.
-    let entries = after.kernel_entries - before.kernel_entries - 1;
-    let switches = after.space_switches - before.space_switches;
-    Ok(Measurement {
-        instructions_hundredths: instructions * 100 / ROUND_TRIPS,
-        entries_hundredths: entries * 100 / ROUND_TRIPS,
-        switches_hundredths: switches * 100 / ROUND_TRIPS,
+        Ok(())
     })
-}
-
-struct Hundredths(u64);
-
-impl core::fmt::Display for Hundredths {
-    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(formatter, "{}.{:02}", self.0 / 100, self.0 % 100)
-    }
 }
 
 fn measure() -> Result<(), KernelError> {
@@ -113,16 +86,13 @@ fn measure() -> Result<(), KernelError> {
     for _ in 0..WARM_UP {
         endpoint.call(1, [0; MESSAGE_WORDS])?;
     }
-    let cases: [(&str, [u64; MESSAGE_WORDS]); 2] =
-        [("0 words", [0; MESSAGE_WORDS]), ("4 words", [0x1111, 0x2222, 0x3333, 0x4444])];
+    let cases: [(&str, [u64; MESSAGE_WORDS]); 2] = [
+        ("round trip, 0 words", [0; MESSAGE_WORDS]),
+        ("round trip, 4 words", [0x1111, 0x2222, 0x3333, 0x4444]),
+    ];
     for (name, words) in cases {
-        let result = run(&endpoint, words)?;
-        libsys::println!(
-            "ipc-bench: round trip, {name}: {ROUND_TRIPS} round trips, {} instructions, {} kernel entries, {} address-space switches each",
-            Hundredths(result.instructions_hundredths),
-            Hundredths(result.entries_hundredths),
-            Hundredths(result.switches_hundredths),
-        );
+        let Ok(result) = run(&endpoint, words) else { return Err(KernelError::InvalidArgument) };
+        bench::report("ipc-bench", name, ROUND_TRIPS, "round trips", &result);
     }
     endpoint.call(STOP, [0; MESSAGE_WORDS])?;
     libsys::handle::close(server.control)?;

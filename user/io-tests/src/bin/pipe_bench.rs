@@ -27,9 +27,10 @@ use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use libsys::bench::{self, measure};
 use libsys::fd::Fd;
 use libsys::proc::{self, FileAction, Pid, SpawnAttributes};
-use libsys::{Errno, fd, pipe, time};
+use libsys::{Errno, fd, pipe};
 
 libsys::main!(main);
 
@@ -37,35 +38,6 @@ libsys::main!(main);
 const ROUND_TRIPS: u64 = 2000;
 /// Bytes moved per throughput measurement.
 const THROUGHPUT_BYTES: usize = 16 << 20;
-
-struct Hundredths(u64);
-
-impl core::fmt::Display for Hundredths {
-    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(formatter, "{}.{:02}", self.0 / 100, self.0 % 100)
-    }
-}
-
-/// Instructions, kernel entries and address-space switches over a measured stretch.
-struct Measured {
-    instructions: u64,
-    entries: u64,
-    switches: u64,
-}
-
-fn measure(work: impl FnOnce() -> Result<(), Errno>) -> Result<Measured, Errno> {
-    let before = libsys::process::kernel_statistics();
-    let start = time::counter();
-    work()?;
-    let end = time::counter();
-    let after = libsys::process::kernel_statistics();
-    Ok(Measured {
-        instructions: time::counter_ticks_to_instructions(end - start),
-        // The statistics call itself entered the kernel once.
-        entries: after.kernel_entries - before.kernel_entries - 1,
-        switches: after.space_switches - before.space_switches,
-    })
-}
 
 fn spawn_peer(role: &str, input: Fd, output: Fd, close: &[Fd]) -> Result<Pid, Errno> {
     let mut actions = vec![FileAction::Dup2(input, 0), FileAction::Dup2(output, 1)];
@@ -104,12 +76,7 @@ fn round_trips() -> Result<(), Errno> {
     fd::close(to_peer)?;
     fd::close(from_peer)?;
     reap(peer)?;
-    libsys::println!(
-        "pipe-bench: 1-byte round trip: {ROUND_TRIPS} round trips, {} instructions, {} kernel entries, {} address-space switches each",
-        Hundredths(measured.instructions * 100 / ROUND_TRIPS),
-        Hundredths(measured.entries * 100 / ROUND_TRIPS),
-        Hundredths(measured.switches * 100 / ROUND_TRIPS),
-    );
+    bench::report("pipe-bench", "1-byte round trip", ROUND_TRIPS, "round trips", &measured);
     Ok(())
 }
 
@@ -141,15 +108,13 @@ fn throughput(write_size: usize, label: &str) -> Result<(), Errno> {
     if report[..reported] != *format!("{THROUGHPUT_BYTES}").as_bytes() {
         return Err(Errno::Eio);
     }
-    let writes = writes as u64;
-    // At one instruction per nanosecond, bytes per instruction are GB/s.
-    let megabytes_per_second = THROUGHPUT_BYTES as u64 * 1000 * 100 / measured.instructions.max(1);
-    libsys::println!(
-        "pipe-bench: throughput, {label} writes: {writes} writes, {} instructions, {} kernel entries, {} address-space switches each, {} MB/s at one instruction per nanosecond",
-        Hundredths(measured.instructions * 100 / writes),
-        Hundredths(measured.entries * 100 / writes),
-        Hundredths(measured.switches * 100 / writes),
-        Hundredths(megabytes_per_second),
+    bench::report_throughput(
+        "pipe-bench",
+        &format!("throughput, {label} writes"),
+        writes as u64,
+        "writes",
+        &measured,
+        THROUGHPUT_BYTES as u64,
     );
     Ok(())
 }

@@ -12,7 +12,7 @@
 #![forbid(unsafe_code)]
 
 use libsys::proc::{self, SpawnAttributes};
-use libsys::{Errno, time};
+use libsys::{Errno, bench};
 
 libsys::main!(main);
 
@@ -30,33 +30,16 @@ fn cycle() -> Result<(), Errno> {
     Ok(())
 }
 
-struct Hundredths(u64);
-
-impl core::fmt::Display for Hundredths {
-    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(formatter, "{}.{:02}", self.0 / 100, self.0 % 100)
-    }
-}
-
 fn main() -> Result<(), Errno> {
     for _ in 0..WARM_UP {
         cycle()?;
     }
-    let before = libsys::process::kernel_statistics();
-    let start = time::counter();
-    for _ in 0..CYCLES {
-        cycle()?;
-    }
-    let end = time::counter();
-    let after = libsys::process::kernel_statistics();
-    let instructions = time::counter_ticks_to_instructions(end - start);
-    let entries = after.kernel_entries - before.kernel_entries - 1;
-    let switches = after.space_switches - before.space_switches;
-    libsys::println!(
-        "spawn-bench: spawn+exit+waitpid: {CYCLES} cycles, {} instructions, {} kernel entries, {} address-space switches each",
-        Hundredths(instructions * 100 / CYCLES),
-        Hundredths(entries * 100 / CYCLES),
-        Hundredths(switches * 100 / CYCLES),
-    );
+    let measured = bench::measure(|| {
+        for _ in 0..CYCLES {
+            cycle()?;
+        }
+        Ok(())
+    })?;
+    bench::report("spawn-bench", "spawn+exit+waitpid", CYCLES, "cycles", &measured);
     Ok(())
 }

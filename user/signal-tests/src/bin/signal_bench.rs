@@ -34,51 +34,18 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use libsys::abi::signal::{SA_RESTART, SIGUSR1};
+use libsys::bench::{self, Measured, measure};
 use libsys::proc::{self, FileAction, SpawnAttributes};
 use libsys::signal::{self, Handler, SigAction, SignalSet};
-use libsys::{Errno, fd, pipe, time};
+use libsys::{Errno, fd, pipe};
 
 libsys::main!(main);
 
 /// Operations measured (after as many to warm up).
 const OPERATIONS: u64 = 2000;
 
-struct Hundredths(u64);
-
-impl core::fmt::Display for Hundredths {
-    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(formatter, "{}.{:02}", self.0 / 100, self.0 % 100)
-    }
-}
-
-/// Instructions, kernel entries and address-space switches over a measured stretch.
-struct Measured {
-    instructions: u64,
-    entries: u64,
-    switches: u64,
-}
-
-fn measure(work: impl FnOnce() -> Result<(), Errno>) -> Result<Measured, Errno> {
-    let before = libsys::process::kernel_statistics();
-    let start = time::counter();
-    work()?;
-    let end = time::counter();
-    let after = libsys::process::kernel_statistics();
-    Ok(Measured {
-        instructions: time::counter_ticks_to_instructions(end - start),
-        // The statistics call itself entered the kernel once.
-        entries: after.kernel_entries - before.kernel_entries - 1,
-        switches: after.space_switches - before.space_switches,
-    })
-}
-
 fn report(name: &str, unit: &str, measured: &Measured) {
-    libsys::println!(
-        "signal-bench: {name}: {OPERATIONS} {unit}, {} instructions, {} kernel entries, {} address-space switches each",
-        Hundredths(measured.instructions * 100 / OPERATIONS),
-        Hundredths(measured.entries * 100 / OPERATIONS),
-        Hundredths(measured.switches * 100 / OPERATIONS),
-    );
+    bench::report("signal-bench", name, OPERATIONS, unit, measured);
 }
 
 /// Handler runs seen by the parent.

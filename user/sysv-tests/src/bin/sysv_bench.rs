@@ -26,53 +26,20 @@ extern crate alloc;
 use alloc::format;
 use alloc::vec::Vec;
 
+use libsys::Errno;
+use libsys::bench::{self, Measured, measure};
 use libsys::proc::{self, SpawnAttributes};
 use libsys::sysv::{
     self, IPC_CREAT, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, STATUS_WORDS, SemaphoreOperation,
 };
-use libsys::{Errno, time};
 
 libsys::main!(main);
 
 /// Operations measured (after as many to warm up).
 const OPERATIONS: u64 = 2000;
 
-struct Hundredths(u64);
-
-impl core::fmt::Display for Hundredths {
-    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(formatter, "{}.{:02}", self.0 / 100, self.0 % 100)
-    }
-}
-
-/// Instructions, kernel entries and address-space switches over a measured stretch.
-struct Measured {
-    instructions: u64,
-    entries: u64,
-    switches: u64,
-}
-
-fn measure(work: impl FnOnce() -> Result<(), Errno>) -> Result<Measured, Errno> {
-    let before = libsys::process::kernel_statistics();
-    let start = time::counter();
-    work()?;
-    let end = time::counter();
-    let after = libsys::process::kernel_statistics();
-    Ok(Measured {
-        instructions: time::counter_ticks_to_instructions(end - start),
-        // The statistics call itself entered the kernel once.
-        entries: after.kernel_entries - before.kernel_entries - 1,
-        switches: after.space_switches - before.space_switches,
-    })
-}
-
 fn report(name: &str, unit: &str, measured: &Measured) {
-    libsys::println!(
-        "sysv-bench: {name}: {OPERATIONS} {unit}, {} instructions, {} kernel entries, {} address-space switches each",
-        Hundredths(measured.instructions * 100 / OPERATIONS),
-        Hundredths(measured.entries * 100 / OPERATIONS),
-        Hundredths(measured.switches * 100 / OPERATIONS),
-    );
+    bench::report("sysv-bench", name, OPERATIONS, unit, measured);
 }
 
 fn operation(number: u16, operation: i16) -> SemaphoreOperation {
