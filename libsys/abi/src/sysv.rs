@@ -75,6 +75,8 @@ pub const SHM_RDONLY: i32 = 0o10000;
 pub const SHM_RND: i32 = 0o20000;
 /// `shmat`: replace a mapping already at the address.
 pub const SHM_REMAP: i32 = 0o40000;
+/// `shmat`: map the segment executable too (needs execute permission).
+pub const SHM_EXEC: i32 = 0o100000;
 /// `shmctl`: lock the segment in memory.
 pub const SHM_LOCK: i32 = 11;
 /// `shmctl`: unlock it.

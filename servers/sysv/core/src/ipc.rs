@@ -20,6 +20,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+pub use courier_abi::sysv::{IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE};
 
 use courier_abi::Errno;
 
@@ -30,15 +31,6 @@ pub type Key = i32;
 
 /// An object's id as the system calls return it.
 pub type Id = i32;
-
-/// `IPC_PRIVATE`: a key that always creates a new object.
-pub const IPC_PRIVATE: Key = 0;
-/// `IPC_CREAT`.
-pub const IPC_CREAT: i32 = 0o1000;
-/// `IPC_EXCL`.
-pub const IPC_EXCL: i32 = 0o2000;
-/// `IPC_NOWAIT`.
-pub const IPC_NOWAIT: i32 = 0o4000;
 
 /// The permission bits of a mode (`S_IRWXUGO`).
 pub const MODE_BITS: u32 = 0o777;

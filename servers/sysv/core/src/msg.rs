@@ -28,6 +28,7 @@
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
+pub use courier_abi::sysv::{MSG_COPY, MSG_EXCEPT, MSG_NOERROR};
 
 use courier_abi::Errno;
 
@@ -44,12 +45,6 @@ pub const MSGMAX: usize = 8192;
 /// A new queue's `qbytes`, and the most an unprivileged `IPC_SET` may give (Linux's
 /// `MSGMNB`, `msg_ctlmnb`).
 pub const MSGMNB: usize = 16384;
-/// `msgrcv` flag: cut a message longer than the buffer instead of failing with `E2BIG`.
-pub const MSG_NOERROR: i32 = 0o10000;
-/// `msgrcv` flag: with a positive `msgtyp`, take the first message of any other type.
-pub const MSG_EXCEPT: i32 = 0o20000;
-/// `msgrcv` flag: copy the message at an index without taking it (refused, see the notes).
-pub const MSG_COPY: i32 = 0o40000;
 /// `IPC_INFO`'s `msgpool`: the size of the message pool in KiB (Linux's `MSGPOOL`).
 pub const MSGPOOL: i32 = (MSGMNI * MSGMNB / 1024) as i32;
 /// `IPC_INFO`'s `msgmap` (Linux's `MSGMAP`).

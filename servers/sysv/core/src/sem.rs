@@ -64,6 +64,9 @@
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec;
 use alloc::vec::Vec;
+pub use courier_abi::sysv::{
+    GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, SEM_INFO, SEM_STAT, SEM_UNDO, SETALL, SETVAL,
+};
 
 use courier_abi::Errno;
 
@@ -84,27 +87,6 @@ pub const SEMOPM: usize = 500;
 pub const SEMVMX: i32 = 32767;
 /// The largest `SEM_UNDO` adjustment (`SEMAEM`); the smallest is `-SEMAEM - 1`.
 pub const SEMAEM: i32 = 32767;
-/// `SEM_UNDO`: undo the operation when the process ends.
-pub const SEM_UNDO: i16 = 0x1000;
-
-/// `semctl` `GETPID`: the pid of the last operation on a semaphore.
-pub const GETPID: i32 = 11;
-/// `semctl` `GETVAL`: a semaphore's value.
-pub const GETVAL: i32 = 12;
-/// `semctl` `GETALL`: every value of a set.
-pub const GETALL: i32 = 13;
-/// `semctl` `GETNCNT`: how many wait for a semaphore to increase.
-pub const GETNCNT: i32 = 14;
-/// `semctl` `GETZCNT`: how many wait for a semaphore to be zero.
-pub const GETZCNT: i32 = 15;
-/// `semctl` `SETVAL`: sets a semaphore's value.
-pub const SETVAL: i32 = 16;
-/// `semctl` `SETALL`: sets every value of a set.
-pub const SETALL: i32 = 17;
-/// `semctl` `SEM_STAT`: `IPC_STAT` by slot index, answering the id.
-pub const SEM_STAT: i32 = 18;
-/// `semctl` `SEM_INFO`: `IPC_INFO` with the current use.
-pub const SEM_INFO: i32 = 19;
 
 /// `seminfo.semmap` (Linux's `SEMMAP`, unused).
 const SEMMAP: i32 = 1_024_000_000;

@@ -22,6 +22,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+pub use courier_abi::sysv::{SHM_EXEC, SHM_RDONLY, SHM_REMAP, SHM_RND};
 
 use courier_abi::Errno;
 
@@ -40,14 +41,6 @@ pub const SHMMAX: u64 = u64::MAX - (1 << 24);
 pub const SHMALL: u64 = u64::MAX - (1 << 24);
 /// The page size segments are rounded up to.
 pub const PAGE_SIZE: u64 = 4096;
-/// `shmat` flag: attach for reading only.
-pub const SHM_RDONLY: i32 = 0o10000;
-/// `shmat` flag: round the address down to `SHMLBA`.
-pub const SHM_RND: i32 = 0o20000;
-/// `shmat` flag: replace any mapping at the address.
-pub const SHM_REMAP: i32 = 0o40000;
-/// `shmat` flag: allow execution (asks for execute permission too).
-pub const SHM_EXEC: i32 = 0o100000;
 /// Mode bit: the segment goes at its last detach (set by `IPC_RMID`).
 pub const SHM_DEST: u32 = 0o1000;
 /// Mode bit: the segment is locked in memory (`SHM_LOCK`).
