@@ -182,7 +182,8 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
         Case::new(
             arch,
             "boot-banner",
-            "",
+            // The system running hello (with no `init=`, init would run the shell).
+            "init=hello",
             Success,
             &[
                 "Courier",
@@ -194,8 +195,14 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
                 "all programs finished",
             ],
         ),
-        Case::new(arch, "timer", "courier.selftest=timer", Success, &["selftest timer:", "passed"])
-            .checking(check_timer),
+        Case::new(
+            arch,
+            "timer",
+            "courier.selftest=timer init=hello",
+            Success,
+            &["selftest timer:", "passed"],
+        )
+        .checking(check_timer),
         Case::new(
             arch,
             "hello",
@@ -551,13 +558,15 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
     let mut console = Case::new(
         arch,
         "console-input",
-        "courier.selftest=console-input",
+        "courier.selftest=console-input init=hello",
         Success,
         &["received \"courier\" (7 bytes) through", "passed"],
     );
     console.interaction =
         Some(Interaction { after: "type a line".into(), input: "courier\r".into() });
     cases.push(console);
+
+    cases.push(shell_case(arch));
 
     // Machine variants: the banner, the timer and a program on each.
     let variants: &[(&str, &str, u8, bool)] = match arch {
@@ -613,6 +622,66 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
         cases.push(case);
     }
     cases
+}
+
+/// A scripted session with the shell: a pipeline, redirections to and from a tmpfs file,
+/// a background job with `jobs` and `wait`, `$?`, a crashing child, `ipcs`, and `exit`.
+fn shell_case(arch: Arch) -> Case {
+    // init runs as root: the prompt is `# ` at the start of a line.
+    const PROMPT: &str = "\n# ";
+    let lines = [
+        "echo hello | cat | cat\r",
+        "echo data > /tmp/f\r",
+        "echo more >> /tmp/f\r",
+        "cat < /tmp/f\r",
+        "sleep 2 &\r",
+        "jobs\r",
+        "wait\r",
+        "echo status $?\r",
+        "no-such-command\r",
+        "echo 'single $?' \"double $?\"\r",
+        "page-fault\r",
+        "ipcs\r",
+        "exit 3\r",
+    ];
+    let steps: Vec<(&str, &str)> = lines.iter().map(|line| (PROMPT, *line)).collect();
+    let mut case = Case::new(
+        arch,
+        "shell",
+        "init=sh",
+        Verdict::Success,
+        &[
+            "init: starting sh",
+            // The kernel's log lines (a process that ended) may come between these.
+            "# echo hello | cat | cat",
+            "\nhello\n",
+            "# cat < /tmp/f",
+            "\ndata",
+            "\nmore\n",
+            "# sleep 2 &",
+            "[1] ",
+            "# jobs",
+            "[1]  Running",
+            "sleep 2 &\n",
+            "# wait",
+            "[1]  Done",
+            "# echo status $?",
+            "\nstatus 0\n",
+            "sh: no-such-command: command not found",
+            "single $? double 127",
+            "sh: page-fault: killed by SIGSEGV",
+            "------ Message Queues --------",
+            "key        msqid      owner      perms      used-bytes   messages",
+            "------ Shared Memory Segments --------",
+            "------ Semaphore Arrays --------",
+            "# exit 3",
+            "init: sh (pid 5) exited with status 3",
+        ],
+    )
+    .rejecting(&["LEAK", "cannot start"]);
+    case.interaction = Some(Interaction::script(&steps));
+    case.timeout = Duration::from_secs(120);
+    case
 }
 
 #[cfg(test)]

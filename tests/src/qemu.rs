@@ -146,12 +146,47 @@ impl Machine {
 }
 
 /// Text to type into the console once some output has appeared.
+///
+/// A scripted session of several steps ([`Interaction::script`]) keeps the later steps in
+/// `input` after the first step's text, each as `NUL after NUL input` (NUL is never typed
+/// on the console); each step's trigger is looked for only in the output that came after
+/// the previous step was typed.
 #[derive(Clone, Debug)]
 pub struct Interaction {
     /// Type after this text appears in the log.
     pub after: String,
     /// What to type.
     pub input: String,
+}
+
+/// Separates the steps of a script in [`Interaction::input`].
+const STEP_SEPARATOR: char = '\0';
+
+impl Interaction {
+    /// A session of several steps: type each input once its trigger text has appeared
+    /// after the previous step was typed.
+    pub fn script(steps: &[(&str, &str)]) -> Interaction {
+        let mut steps = steps.iter();
+        let (after, input) = steps.next().copied().unwrap_or(("", ""));
+        let mut input = input.to_string();
+        for (after, typed) in steps {
+            input.push(STEP_SEPARATOR);
+            input.push_str(after);
+            input.push(STEP_SEPARATOR);
+            input.push_str(typed);
+        }
+        Interaction { after: after.to_string(), input }
+    }
+
+    /// The steps: (trigger, text to type).
+    pub fn steps(&self) -> Vec<(&str, &str)> {
+        let mut parts = self.input.split(STEP_SEPARATOR);
+        let mut steps = vec![(self.after.as_str(), parts.next().unwrap_or(""))];
+        while let (Some(after), Some(input)) = (parts.next(), parts.next()) {
+            steps.push((after, input));
+        }
+        steps
+    }
 }
 
 /// What a run produced.
@@ -165,7 +200,7 @@ pub struct Outcome {
     pub timed_out: bool,
     /// Wall time of the run.
     pub elapsed: Duration,
-    /// Wall time until the interaction's trigger text first appeared.
+    /// Wall time until the interaction's first trigger text appeared.
     pub trigger_seen_after: Option<Duration>,
 }
 
@@ -226,7 +261,10 @@ pub fn run(
     let readers =
         [collect(stdout, Arc::clone(&log), ""), collect(stderr, Arc::clone(&log), "[qemu] ")];
     let mut stdin = child.stdin.take();
-    let mut typed = interaction.is_none();
+    let steps = interaction.map(Interaction::steps).unwrap_or_default();
+    // The next step, and where in the log its trigger may start.
+    let mut step = 0;
+    let mut search_from = 0;
     let mut trigger_seen_after = None;
     let mut timed_out = false;
     let status = loop {
@@ -235,19 +273,20 @@ pub fn run(
             Ok(None) => {}
             Err(_) => break finish(&mut child),
         }
-        if !typed
-            && let Some(interaction) = interaction
-            && log
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(&interaction.after)
-        {
-            trigger_seen_after = Some(started.elapsed());
-            if let Some(input) = stdin.as_mut() {
-                let _ = input.write_all(interaction.input.as_bytes());
-                let _ = input.flush();
+        if let Some(&(after, typed)) = steps.get(step) {
+            let log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(found) = log.get(search_from..).and_then(|text| text.find(after)) {
+                if step == 0 {
+                    trigger_seen_after = Some(started.elapsed());
+                }
+                if let Some(input) = stdin.as_mut() {
+                    let _ = input.write_all(typed.as_bytes());
+                    let _ = input.flush();
+                }
+                // Echoes of what was typed come later; a trigger after that position.
+                search_from = (search_from + found + after.len()).max(log.len());
+                step += 1;
             }
-            typed = true;
         }
         if started.elapsed() > timeout {
             timed_out = true;
@@ -278,6 +317,14 @@ pub fn tail(log: &str, count: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_script_keeps_its_steps_in_order() {
+        let script = Interaction::script(&[("a", "1"), ("b", "2\r"), ("c", "")]);
+        assert_eq!(script.steps(), vec![("a", "1"), ("b", "2\r"), ("c", "")]);
+        let single = Interaction { after: "x".into(), input: "y".into() };
+        assert_eq!(single.steps(), vec![("x", "y")]);
+    }
 
     #[test]
     fn tail_keeps_the_last_lines() {

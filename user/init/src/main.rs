@@ -1,5 +1,5 @@
 //! init, pid 1: starts the servers, then the program named by `init=` on the kernel
-//! command line (`hello` until there is a shell), and reaps every child, orphans
+//! command line (the shell, `sh`, when there is none), and reaps every child, orphans
 //! included. When that program ends, init ends with its status, and proc then ends the
 //! system.
 
@@ -56,8 +56,8 @@ fn start_server(server: &str, service: u64) -> Result<(), String> {
     }
 }
 
-/// The program run when the command line names none.
-const DEFAULT_PROGRAM: &str = "hello";
+/// The program run when the command line names none: the shell on the console.
+const DEFAULT_PROGRAM: &str = "sh";
 
 /// The program and its arguments from `init=NAME` and `init.args="A B"` on the kernel
 /// command line.
