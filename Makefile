@@ -8,7 +8,7 @@
 #   make image ARCH=.. LIMINE_DIR=..      a UEFI-bootable FAT image with Limine
 #   make run-limine ARCH=.. LIMINE_DIR=.. boot that image under OVMF / AAVMF
 #   make boot-cost [ARCH=..]    instructions from reset to the banner (-icount) and wall time
-#   make bench [ARCH=..]        IPC round-trip instructions under -icount (see docs/benchmarks.md)
+#   make bench [ARCH=..]        Courier and Linux side by side, in instructions under -icount (docs/benchmarks.md)
 
 ARCH ?= x86_64
 ACCEL ?= tcg

@@ -22,8 +22,11 @@
 //! thing (same program name, operation name, iteration and warm-up counts), so the
 //! harness pairs them; operations Courier has no program for use their own program names
 //! (`syscall-bench`, `shm-bench`). Context switches are the system-wide `ctxt` of
-//! /proc/stat, read outside the counted stretch. The last line is `linux-bench: done`, or
-//! `linux-bench: FAILED: why`.
+//! /proc/stat, read outside the counted stretch. The first measurement,
+//! `calibration: 2-instruction loop`, checks that the counter counts instructions (it
+//! must read 2.00). Where Courier's operation name describes Courier's own path
+//! (`sigqueue(self) through proc and an upcall -> ...`), the Linux line has a name of its
+//! own and the harness's table of operations pairs the two. The last line is `linux-bench: done`, or `linux-bench: FAILED: why`.
 //!
 //! Linux has no synchronous call and reply, so the IPC round trip's counterpart is a futex
 //! ping-pong between two processes over a shared page that carries the message words: the
@@ -199,6 +202,19 @@ static void write_all(int descriptor, const void *data, size_t size) {
         rest += written;
         size -= (size_t)written;
     }
+}
+
+/* Calibration: a loop of two instructions per iteration, which must count 2.00 each when
+ * the counter counts instructions (a timer interrupt may add a little). */
+static void calibration(void) {
+    uint64_t iterations = 1000000;
+    start();
+#if defined(__x86_64__)
+    __asm__ volatile("1:\n\tdec %0\n\tjnz 1b" : "+r"(iterations));
+#else
+    __asm__ volatile("1:\n\tsubs %0, %0, #1\n\tb.ne 1b" : "+r"(iterations)::"cc");
+#endif
+    report("calibration: 2-instruction loop", 1000000, "iterations", stop(), 0);
 }
 
 /* Null system call -------------------------------------------------------------------- */
@@ -456,6 +472,16 @@ static void self_signals(void) {
         fail("a handler did not run");
     }
     report("signal-bench: kill(self) -> handler -> return", OPERATIONS, "signals", measured, 0);
+    before = caught;
+    start();
+    for (int i = 0; i < OPERATIONS; i++)
+        sigqueue(self, SIGUSR1, (union sigval){.sival_int = i});
+    measured = stop();
+    if (caught - before != OPERATIONS) {
+        errno = EIO;
+        fail("a queued signal's handler did not run");
+    }
+    report("signal-bench: sigqueue(self) -> handler -> return", OPERATIONS, "signals", measured, 0);
 }
 
 static int answer_descriptor;
@@ -629,6 +655,7 @@ static void shared_memory(void) {
 /* Process 1 -------------------------------------------------------------------------- */
 
 static void benchmarks(void) {
+    calibration();
     null_system_call();
     ipc_round_trips();
     spawns();

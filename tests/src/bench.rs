@@ -1,18 +1,28 @@
 //! `courier-harness bench`: runs the benchmark programs under QEMU's exact instruction
-//! counting and reports their results.
+//! counting, then the same operations on Linux, and reports both side by side.
 //!
 //! Each architecture boots with `-icount shift=0,sleep=off` (aarch64 on `-cpu max`, whose
 //! 1 GHz CNTFRQ makes one counter tick one instruction) once per benchmark: `ipc-bench`
-//! (run by the kernel directly) and `spawn-bench` (run by init, with proc serving). Each
-//! program prints `NAME: what: N ..., X instructions, Y kernel entries, Z address-space
-//! switches each` lines; this module checks the kernel's verdict, reads the numbers and
-//! compares the x86_64 IPC round trip with the bar and target.
+//! (run by the kernel directly), then `spawn-bench`, `pipe-bench`, `signal-bench` and
+//! `sysv-bench` (run by init, with the servers serving). Each program prints `NAME: what:
+//! N ..., X instructions, Y kernel entries, Z address-space switches each` lines; this
+//! module checks the kernel's verdict, reads the numbers and compares the x86_64 IPC round
+//! trip with the bar (the one failure condition) and the target.
+//!
+//! Then the Linux guest of [`crate::linux`] runs on the same machine. [`crate::comparison`]
+//! pairs the two sides; when every Courier benchmark of an architecture succeeded, its
+//! report replaces that architecture's generated section of docs/benchmarks.md and its
+//! chart `docs/benchmarks-<arch>.svg`. A Linux side that cannot run (no kernel to fetch, no
+//! cross compiler) is reported as missing, with the reason, and fails nothing.
 
-use std::time::Duration;
+use std::fs;
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::arch::Arch;
-use crate::images;
+use crate::comparison::{self, Report};
 use crate::qemu::{self, Boot, Machine};
+use crate::{images, linux};
 
 /// The bar: most instructions an x86_64 IPC round trip may take.
 pub const ROUND_TRIP_BAR: f64 = 1000.0;
@@ -80,13 +90,64 @@ fn machine(arch: Arch) -> Machine {
     machine
 }
 
-/// Runs every benchmark on each of `arches`; `Ok(false)` when a run failed or x86_64
-/// missed the IPC bar.
+/// `-machine .. -cpu .. -m ..` of `machine`, for the report.
+fn machine_options(machine: &Machine) -> String {
+    let kernel = Boot::Direct { kernel: "kernel".into(), command_line: String::new() };
+    let arguments: Vec<String> = machine
+        .command(&kernel, false)
+        .get_args()
+        .map(|argument| argument.to_string_lossy().into_owned())
+        .collect();
+    arguments
+        .windows(2)
+        .filter(|pair| ["-machine", "-cpu", "-m"].contains(&pair[0].as_str()))
+        .map(|pair| format!("{} {}", pair[0], pair[1]))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `QEMU 10.0.2 (Debian ...)`, from the emulator's `--version`.
+fn qemu_version(arch: Arch) -> String {
+    Command::new(arch.qemu())
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|output| {
+            let text = String::from_utf8_lossy(&output.stdout).into_owned();
+            text.lines().next().and_then(|line| line.split("version ").nth(1)).map(str::to_string)
+        })
+        .map_or_else(
+            || "QEMU (version unknown)".into(),
+            |version| format!("QEMU {}", version.trim()),
+        )
+}
+
+/// Writes `report` into docs/benchmarks.md (its architecture's section) and its chart.
+fn write_report(report: &Report) -> Result<(), String> {
+    let docs = images::repository_root().join("docs");
+    let document_path = docs.join("benchmarks.md");
+    let document = fs::read_to_string(&document_path)
+        .map_err(|error| format!("cannot read {}: {error}", document_path.display()))?;
+    let updated = comparison::update_document(&document, report.arch, &report.markdown());
+    fs::write(&document_path, updated)
+        .map_err(|error| format!("cannot write {}: {error}", document_path.display()))?;
+    let chart = docs.join(format!("benchmarks-{}.svg", report.arch));
+    fs::write(&chart, report.svg())
+        .map_err(|error| format!("cannot write {}: {error}", chart.display()))?;
+    println!("{}: wrote {} and {}", report.arch, document_path.display(), chart.display());
+    Ok(())
+}
+
+/// Runs every benchmark on each of `arches`, then the Linux side, and writes the report;
+/// `Ok(false)` when a Courier run failed or x86_64 missed the IPC bar.
 pub fn run(arches: &[Arch]) -> Result<bool, String> {
     let mut success = true;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
     for &arch in arches {
         let kernel = images::build_kernel(arch)?;
         let machine = machine(arch);
+        let mut courier = Vec::new();
+        let mut complete = true;
         for benchmark in &BENCHMARKS {
             let boot = Boot::Direct {
                 kernel: kernel.clone(),
@@ -104,7 +165,7 @@ pub fn run(arches: &[Arch]) -> Result<bool, String> {
                     benchmark.program,
                     qemu::tail(&outcome.log, 30)
                 );
-                success = false;
+                complete = false;
                 continue;
             }
             for result in &results {
@@ -132,7 +193,37 @@ pub fn run(arches: &[Arch]) -> Result<bool, String> {
                 );
                 success &= worst <= ROUND_TRIP_BAR;
             }
+            courier.extend(
+                results
+                    .into_iter()
+                    .map(|result| (format!("{}: {}", benchmark.program, result.name), result)),
+            );
         }
+        println!("{arch}: the Linux side (Debian cloud kernel, tests/linux/bench.c as init)");
+        let linux = linux::run(arch, &machine);
+        match &linux {
+            Ok(run) => println!(
+                "{arch}: the Linux guest ({}) ran in {:.0} s of wall time",
+                run.kernel,
+                run.elapsed.as_secs_f64()
+            ),
+            Err(reason) => println!("{arch}: Linux side missing: {reason}"),
+        }
+        let report = Report {
+            arch,
+            machine: machine_options(&machine),
+            qemu: qemu_version(arch),
+            date: comparison::date(now),
+            courier,
+            linux,
+        };
+        println!("\n{}", report.markdown());
+        if complete {
+            write_report(&report)?;
+        } else {
+            println!("{arch}: docs/benchmarks.md not updated: a Courier benchmark failed");
+        }
+        success &= complete;
     }
     Ok(success)
 }

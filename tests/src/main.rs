@@ -14,13 +14,17 @@
 //! `test` prints one line per case and `N passed, N failed, N skipped`, and exits non-zero
 //! if any case failed. Without `--limine-dir` (or `LIMINE_DIR`), the Limine cases are
 //! reported as skipped. `--arch` defaults to both architectures for `test`, `build`,
-//! `boot-cost` and `bench`, and to x86_64 otherwise.
+//! `boot-cost` and `bench`, and to x86_64 otherwise. `bench` runs Courier's benchmark
+//! programs, then the same operations on a Linux guest under the same QEMU mode, and
+//! writes the comparison into docs/benchmarks.md (see `bench.rs`).
 
 mod arch;
 mod bench;
 mod cases;
+mod comparison;
 mod images;
 mod limine;
+mod linux;
 mod qemu;
 
 use std::collections::VecDeque;
