@@ -163,20 +163,30 @@ static INTERRUPTION: AtomicU8 = AtomicU8::new(0);
 /// there were any, delivers what can be delivered.
 fn with_state<R>(body: impl FnOnce(&mut SignalState<Function>) -> R) -> R {
     let (result, took_parked) = with_state_only(body);
-    if took_parked {
+    if took_parked || parked() {
         deliver_pending();
     }
     result
 }
 
 /// [`with_state`] without the delivery; also says whether parked signals were taken.
+///
+/// Parked signals are taken before `body` too, so that `body` sees every signal that
+/// arrived before it ran. One can still be parked after the last take and before the
+/// lock is released: callers that must not miss it look at [`parked`] afterwards.
 fn with_state_only<R>(body: impl FnOnce(&mut SignalState<Function>) -> R) -> (R, bool) {
     let mut guard = STATE.lock();
     let state = guard.get_or_insert_with(SignalState::new);
+    let took_before = take_parked(state);
     let result = body(state);
-    let took_parked = take_parked(state);
+    let took_after = take_parked(state);
     drop(guard);
-    (result, took_parked)
+    (result, took_before || took_after)
+}
+
+/// Whether signals wait in the parked array.
+fn parked() -> bool {
+    PARKED_COUNT.load(Ordering::Acquire) != 0
 }
 
 /// Moves parked signals into the state, oldest first; whether there were any.
@@ -186,6 +196,9 @@ fn take_parked(state: &mut SignalState<Function>) -> bool {
     let mut taken = 0;
     loop {
         let count = PARKED_COUNT.load(Ordering::Acquire);
+        if count == 0 {
+            return false;
+        }
         for slot in &PARKED[taken..count] {
             let words = [0, 1, 2, 3].map(|index| slot[index].load(Ordering::Relaxed));
             let (info, generation) = SignalInfo::from_upcall_words(words);
@@ -275,7 +288,14 @@ fn dispatch(upcall: &UpcallInfo) {
 fn deliver_pending() {
     loop {
         let (delivery, _) = with_state_only(SignalState::next_delivery);
-        let Some(delivery) = delivery else { return };
+        let Some(delivery) = delivery else {
+            // A signal parked while the lock was about to be released is taken in by the
+            // next round; without this it would wait for some later call.
+            if parked() {
+                continue;
+            }
+            return;
+        };
         match delivery {
             Delivery::Handler { info, handler, flags, saved_mask, .. } => {
                 if flags & SA_RESETHAND != 0 {

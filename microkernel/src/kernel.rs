@@ -369,6 +369,9 @@ pub fn schedule() {
                 kernel.process_count(),
                 if kernel.process_count() == 1 { "" } else { "es" }
             );
+            for (name, state, upcalls, holder) in kernel.thread_states() {
+                log::error!("  {name}: {state:?} {holder}, {upcalls} upcalls pending");
+            }
             kernel.destroy_all();
             continue;
         }

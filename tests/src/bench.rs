@@ -37,12 +37,14 @@ struct Benchmark {
     command_line: &'static str,
 }
 
-const BENCHMARKS: [Benchmark; 5] = [
+const BENCHMARKS: [Benchmark; 7] = [
     Benchmark { program: "ipc-bench", command_line: "courier.run=ipc-bench" },
     Benchmark { program: "spawn-bench", command_line: "init=spawn-bench" },
     Benchmark { program: "pipe-bench", command_line: "init=pipe-bench" },
     Benchmark { program: "signal-bench", command_line: "init=signal-bench" },
     Benchmark { program: "sysv-bench", command_line: "init=sysv-bench" },
+    Benchmark { program: "syscall-bench", command_line: "init=syscall-bench" },
+    Benchmark { program: "shm-bench", command_line: "init=shm-bench" },
 ];
 
 /// One result line.

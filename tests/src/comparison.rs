@@ -53,7 +53,7 @@ pub struct Operation {
 pub const OPERATIONS: [Operation; 16] = [
     Operation {
         label: "null system call (Linux: getppid)",
-        courier: None,
+        courier: Some("syscall-bench: null system call (getppid)"),
         linux: Some("syscall-bench: null system call (getppid)"),
         target: Target::None,
     },

@@ -38,8 +38,9 @@ use arch::Arch;
 use cases::{BootPath, Case};
 use qemu::{Accelerator, Boot, Interaction, Machine};
 
-/// The command line `make run` boots with: the system (proc, init) running `hello`.
-const DEFAULT_RUN_COMMAND_LINE: &str = "init=hello";
+/// The command line `make run` boots with: the system (proc, init) running the shell
+/// (init's default program).
+const DEFAULT_RUN_COMMAND_LINE: &str = "";
 
 /// Parsed options.
 #[derive(Debug, Default)]

@@ -318,6 +318,25 @@ impl<P: Platform> Kernel<P> {
         self.processes.contains(ProcessId::<P>::from_u32(process))
     }
 
+    /// Each thread's process name, state, pending upcalls and, for a thread awaiting a
+    /// reply, the name of the process that holds its call (for the deadlock report).
+    pub fn thread_states(&self) -> Vec<(&'static str, ThreadState<P>, usize, &'static str)> {
+        let name_of =
+            |process| self.processes.get(process).map_or("?", |process: &Process<P>| process.name);
+        self.threads
+            .iter()
+            .map(|(_, thread)| {
+                let holder = match thread.state {
+                    ThreadState::AwaitingReply(reply) => {
+                        self.replies.get(reply).map_or("?", |entry| name_of(entry.server))
+                    }
+                    _ => "",
+                };
+                (name_of(thread.process), thread.state, thread.upcalls.len(), holder)
+            })
+            .collect()
+    }
+
     /// Ends every process as if killed by SIGKILL, queueing an exit event for each (the
     /// kernel is shutting down, or found every thread blocked for good).
     pub fn destroy_all(&mut self) {
