@@ -231,6 +231,24 @@ fn info_words(fields: &[u64]) -> [u64; STATUS_WORDS] {
     words
 }
 
+/// `MSG_STAT`, `SEM_STAT`, `SHM_STAT` and their `_ANY` forms: the object in slot `index`
+/// (modulo the slots, as Linux's idr lookup takes it); the `_ANY` forms skip the read
+/// permission check. Writes its status and answers its full id.
+fn stat_by_slot<S>(
+    reply_id: u32,
+    index: i32,
+    any: bool,
+    credentials: &Credentials,
+    lookup: impl FnOnce(usize, &Credentials) -> Result<(i32, S), Errno>,
+    words: impl FnOnce(&S) -> [u64; STATUS_WORDS],
+) -> Result<Reply, Errno> {
+    let slot = usize::try_from(index).map_err(|_| Errno::Einval)? % SLOTS;
+    let privileged = Credentials { euid: 0, ..*credentials };
+    let (full_id, status) = lookup(slot, if any { &privileged } else { credentials })?;
+    write_status(reply_id, &words(&status))?;
+    Ok(success(&[u64::from(full_id as u32)]))
+}
+
 /// Writes status words into lease 0 of `reply_id`.
 fn write_status(reply_id: u32, words: &[u64; STATUS_WORDS]) -> Result<(), Errno> {
     let bytes = status_to_bytes(words);
@@ -543,17 +561,14 @@ impl Server {
                 write_status(reply_id, &message_status_words(&status))?;
                 Ok(success(&[0]))
             }
-            MSG_STAT | MSG_STAT_ANY => {
-                let slot = usize::try_from(id).map_err(|_| Errno::Einval)?;
-                let (full_id, status) = if command == MSG_STAT {
-                    self.messages.status_by_slot(slot, credentials)?
-                } else {
-                    let root = Credentials { euid: 0, ..*credentials };
-                    self.messages.status_by_slot(slot, &root)?
-                };
-                write_status(reply_id, &message_status_words(&status))?;
-                Ok(success(&[u64::from(full_id as u32)]))
-            }
+            MSG_STAT | MSG_STAT_ANY => stat_by_slot(
+                reply_id,
+                id,
+                command == MSG_STAT_ANY,
+                credentials,
+                |slot, who| self.messages.status_by_slot(slot, who),
+                message_status_words,
+            ),
             IPC_SET => {
                 let words = read_status(reply_id)?;
                 let (uid, gid, mode) = set_fields(&words);
@@ -695,18 +710,14 @@ impl Server {
                 write_status(reply_id, &semaphore_status_words(&status))?;
                 Ok(success(&[0]))
             }
-            SEM_STAT | SEM_STAT_ANY => {
-                // The index is taken modulo the slots, as Linux's idr lookup does.
-                let slot = usize::try_from(id).map_err(|_| Errno::Einval)? % SLOTS;
-                let (full_id, status) = if command == SEM_STAT {
-                    self.semaphores.status_by_slot(slot, credentials)?
-                } else {
-                    let root = Credentials { euid: 0, ..*credentials };
-                    self.semaphores.status_by_slot(slot, &root)?
-                };
-                write_status(reply_id, &semaphore_status_words(&status))?;
-                Ok(success(&[u64::from(full_id as u32)]))
-            }
+            SEM_STAT | SEM_STAT_ANY => stat_by_slot(
+                reply_id,
+                id,
+                command == SEM_STAT_ANY,
+                credentials,
+                |slot, who| self.semaphores.status_by_slot(slot, who),
+                semaphore_status_words,
+            ),
             IPC_SET => {
                 let words = read_status(reply_id)?;
                 let (uid, gid, mode) = set_fields(&words);
@@ -802,17 +813,14 @@ impl Server {
                 write_status(reply_id, &segment_status_words(&status))?;
                 Ok(success(&[0]))
             }
-            SHM_STAT | SHM_STAT_ANY => {
-                let slot = usize::try_from(id).map_err(|_| Errno::Einval)?;
-                let (full_id, status) = if command == SHM_STAT {
-                    self.segments.status_by_slot(slot, credentials)?
-                } else {
-                    let root = Credentials { euid: 0, ..*credentials };
-                    self.segments.status_by_slot(slot, &root)?
-                };
-                write_status(reply_id, &segment_status_words(&status))?;
-                Ok(success(&[u64::from(full_id as u32)]))
-            }
+            SHM_STAT | SHM_STAT_ANY => stat_by_slot(
+                reply_id,
+                id,
+                command == SHM_STAT_ANY,
+                credentials,
+                |slot, who| self.segments.status_by_slot(slot, who),
+                segment_status_words,
+            ),
             IPC_SET => {
                 let words = read_status(reply_id)?;
                 let (uid, gid, mode) = set_fields(&words);
