@@ -46,7 +46,7 @@ use libsys::abi::process::ExitStatus;
 use libsys::abi::signal::{DefaultAction, Disposition, SI_KERNEL, SIGALRM, default_action};
 use libsys::abi::start::{DESCRIPTOR_CONSOLE, DescriptorEntry, START_ARGUMENT};
 use libsys::abi::{Errno, Handle, HandleKind, KernelError, NO_TIMEOUT, Rights};
-use libsys::ipc::{Endpoint, ReplyId, lease_read, reply, reply_with};
+use libsys::ipc::{Endpoint, ReplyId, lease_read, reply, reply_receive, reply_with};
 
 libsys::main!(main);
 
@@ -80,6 +80,8 @@ struct Proc {
     services: BTreeMap<u64, Service>,
     /// Pending alarms: when each process's SIGALRM is due (monotonic nanoseconds).
     alarms: BTreeMap<Pid, u64>,
+    /// The answer to the request just served, sent with the next receive.
+    pending: Option<(u32, Outcome)>,
 }
 
 fn main() -> i32 {
@@ -101,6 +103,7 @@ fn run() -> Result<i32, Errno> {
         clients: BTreeMap::new(),
         services: BTreeMap::new(),
         alarms: BTreeMap::new(),
+        pending: None,
     };
     let init = proc.table.create_init();
     let console = |descriptor: u32, status: u64| DescriptorEntry {
@@ -124,7 +127,29 @@ fn run() -> Result<i32, Errno> {
     }
     let mut descriptor = ReceiveDescriptor::default();
     loop {
-        let received = match proc.endpoint.receive(Some(&mut descriptor), proc.alarm_timeout()) {
+        let timeout = proc.alarm_timeout();
+        let received = match proc.pending.take() {
+            // The answer and the next receive in one kernel entry, when no alarm waits.
+            Some((reply_id, outcome)) if timeout == NO_TIMEOUT => {
+                let (label, words) = match outcome {
+                    Ok(words) => (0, words),
+                    Err(errno) => (errno.number() as u32, [0; MESSAGE_WORDS]),
+                };
+                reply_receive(
+                    Some(ReplyId(reply_id)),
+                    label,
+                    words,
+                    &proc.endpoint,
+                    Some(&mut descriptor),
+                )
+            }
+            Some((reply_id, outcome)) => {
+                answer(reply_id, outcome);
+                proc.endpoint.receive(Some(&mut descriptor), timeout)
+            }
+            None => proc.endpoint.receive(Some(&mut descriptor), timeout),
+        };
+        let received = match received {
             Ok(received) => received,
             Err(KernelError::Interrupted) => continue,
             Err(KernelError::Timeout) => {
@@ -305,7 +330,8 @@ impl Proc {
                 self.simple(caller, other)
             }
         };
-        answer(reply_id, outcome);
+        // Sent with the next receive, in one kernel entry.
+        self.pending = Some((reply_id, outcome));
     }
 
     /// `RegisterService`: `handles[0]` is the server's endpoint, which proc keeps.
