@@ -149,14 +149,10 @@ impl Endpoint {
     /// `Timeout`.
     pub fn call_with(&self, descriptor: &mut MessageDescriptor) -> Result<Answer, KernelError> {
         let address = core::ptr::from_mut(descriptor) as usize;
-        let count = (descriptor.handle_count as usize).min(descriptor.handles.len());
-        let moves = descriptor.handles[..count]
-            .iter()
-            .any(|transfer| transfer.mode == courier_abi::ipc::TRANSFER_MOVE);
         loop {
             match invoke(Syscall::CallWith, arguments(&[self.0.0 as usize, address])) {
                 Ok(results) => return Ok(answer_from(results)),
-                Err(KernelError::Interrupted) if !moves => {}
+                Err(KernelError::Interrupted) if !moves_handles(descriptor) => {}
                 Err(error) => return Err(error),
             }
         }
@@ -431,4 +427,13 @@ impl Notification {
             invoke(Syscall::NotificationWait, arguments(&[self.0.0 as usize, timeout as usize]))?;
         Ok(results[0] as u64)
     }
+}
+
+/// Whether `descriptor` moves handles (`TRANSFER_MOVE`): such a call, once handed back
+/// undelivered, cannot be sent again.
+fn moves_handles(descriptor: &MessageDescriptor) -> bool {
+    let count = (descriptor.handle_count as usize).min(descriptor.handles.len());
+    descriptor.handles[..count]
+        .iter()
+        .any(|transfer| transfer.mode == courier_abi::ipc::TRANSFER_MOVE)
 }

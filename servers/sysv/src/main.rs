@@ -78,9 +78,51 @@ fn outcome(result: Result<Reply, Errno>) -> Reply {
     result.unwrap_or_else(failure)
 }
 
-/// Seconds since boot: the times System V reports (`msg_stime`, `sem_otime`, ...).
-fn now() -> u64 {
-    libsys::time::monotonic().as_secs()
+/// How stale the seconds [`SecondsClock`] gives may be, in nanoseconds.
+const CLOCK_REFRESH: u64 = 10_000_000;
+
+/// Seconds since boot, for the times System V reports (`msg_stime`, `sem_otime`, ...),
+/// without a system call per request: the kernel's clock is read again only when the
+/// architecture's counter (read in user mode) has advanced by about [`CLOCK_REFRESH`]
+/// since the last read, so the answer is at most that stale. How many counter ticks make
+/// that much time is learnt from the first reads.
+struct SecondsClock {
+    /// Counter and nanoseconds at the first read.
+    first: (u64, u64),
+    /// Counter ticks per [`CLOCK_REFRESH`], once known.
+    refresh_ticks: Option<u64>,
+    /// Counter and seconds at the last read.
+    last: (u64, u64),
+}
+
+impl SecondsClock {
+    fn new() -> Self {
+        let counter = libsys::time::counter();
+        let nanoseconds = now_nanoseconds();
+        SecondsClock {
+            first: (counter, nanoseconds),
+            refresh_ticks: None,
+            last: (counter, nanoseconds / 1_000_000_000),
+        }
+    }
+
+    fn seconds(&mut self) -> u64 {
+        let counter = libsys::time::counter();
+        let fresh =
+            self.refresh_ticks.is_some_and(|ticks| counter.wrapping_sub(self.last.0) < ticks);
+        if fresh {
+            return self.last.1;
+        }
+        let nanoseconds = now_nanoseconds();
+        let elapsed = nanoseconds.saturating_sub(self.first.1);
+        if self.refresh_ticks.is_none() && elapsed >= CLOCK_REFRESH {
+            let ticks = u128::from(counter.wrapping_sub(self.first.0)) * u128::from(CLOCK_REFRESH)
+                / u128::from(elapsed);
+            self.refresh_ticks = Some(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
+        }
+        self.last = (counter, nanoseconds / 1_000_000_000);
+        self.last.1
+    }
 }
 
 /// Monotonic nanoseconds, for `semtimedop` deadlines.
@@ -106,6 +148,8 @@ struct Server {
     deadlines: BTreeMap<u32, u64>,
     /// Held `msgrcv`s that asked for the body in the answer's words.
     inline_receivers: BTreeSet<u32>,
+    /// The seconds for the times the objects record.
+    clock: SecondsClock,
 }
 
 fn main() -> Result<(), Errno> {
@@ -118,6 +162,7 @@ fn main() -> Result<(), Errno> {
         sessions: BTreeMap::new(),
         deadlines: BTreeMap::new(),
         inline_receivers: BTreeSet::new(),
+        clock: SecondsClock::new(),
     };
     libsys::service::register(SERVICE_SYSTEM_V, &server.endpoint)?;
     let mut descriptor = ReceiveDescriptor::default();
@@ -364,7 +409,7 @@ impl Server {
             return Some(failure(Errno::Ebadf));
         };
         let reply_id = received.reply;
-        let now = now();
+        let now = self.clock.seconds();
         match request {
             SystemVRequest::Session => self.open_session(received),
             SystemVRequest::Refresh => {
@@ -506,9 +551,10 @@ impl Server {
             return;
         }
         self.sessions.remove(&pid);
-        let answers = self.semaphores.process_exit(pid, now());
+        let now = self.clock.seconds();
+        let answers = self.semaphores.process_exit(pid, now);
         self.answer_semaphores(answers);
-        for object in self.segments.process_exit(pid, now()) {
+        for object in self.segments.process_exit(pid, now) {
             let _ = libsys::handle::close(object);
         }
     }
