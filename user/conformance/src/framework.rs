@@ -1,0 +1,222 @@
+//! The suite's machinery: what a case is, checks that name the step that went wrong, and
+//! helper processes that never outlive their case.
+//!
+//! A case is a function returning [`Check`]: `Ok(())` when Courier did what Linux does,
+//! `Err(reason)` naming the call and what it gave instead. The checks ([`ensure`],
+//! [`step`], [`fails_with`], [`equals`]) build those reasons, so a case reads as the list
+//! of calls it makes and what each must give.
+//!
+//! Helper processes are this program again, as `conformance child MODE ARGUMENT...`
+//! ([`Child::spawn`]); a [`Child`] dropped unreaped is killed and reaped. Waits for
+//! children poll with a deadline ([`Child::wait`], [`eventually`]), so a missed wake-up
+//! fails the case instead of hanging it (the driver's deadline is the last resort).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Debug;
+use core::time::Duration;
+
+use libsys::Errno;
+use libsys::abi::signal::SIGKILL;
+use libsys::proc::{self, FileAction, Pid, SpawnAttributes, WNOHANG};
+use libsys::time;
+
+/// This program's name in the boot image (and the prefix of its lines).
+pub const PROGRAM: &str = "conformance";
+
+/// How long a child may take to do what a case expects of it.
+pub const CHILD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a child is given to get into a call that blocks (when the case cannot see it
+/// waiting).
+pub const SETTLE: Duration = Duration::from_millis(100);
+
+/// What a case returns.
+pub type Check = Result<(), String>;
+
+/// A named case of an area.
+pub struct Case {
+    /// Its name within the area (`write-to-closed-pipe`), lowercase words joined by `-`.
+    pub name: &'static str,
+    /// The case.
+    pub run: fn() -> Check,
+}
+
+/// `Err(what())` unless `condition`.
+pub fn ensure(condition: bool, what: impl FnOnce() -> String) -> Check {
+    if condition { Ok(()) } else { Err(what()) }
+}
+
+/// Turns a libsys error into a reason naming the step.
+pub fn step<T>(what: &str, result: Result<T, Errno>) -> Result<T, String> {
+    result.map_err(|error| format!("{what}: {}", error.name()))
+}
+
+/// Expects `result` to fail with `expected`.
+pub fn fails_with<T: Debug>(what: &str, result: Result<T, Errno>, expected: Errno) -> Check {
+    match result {
+        Err(error) if error == expected => Ok(()),
+        Err(error) => Err(format!("{what}: {}, expected {}", error.name(), expected.name())),
+        Ok(value) => Err(format!("{what}: succeeded ({value:?}), expected {}", expected.name())),
+    }
+}
+
+/// Expects `result` to succeed with `expected`.
+pub fn equals<T: Debug + PartialEq>(what: &str, result: Result<T, Errno>, expected: T) -> Check {
+    match result {
+        Ok(value) if value == expected => Ok(()),
+        Ok(value) => Err(format!("{what}: gave {value:?}, expected {expected:?}")),
+        Err(error) => Err(format!("{what}: {}, expected {expected:?}", error.name())),
+    }
+}
+
+/// `SIGSEGV (11)`.
+pub fn signal_name(signal: u32) -> String {
+    match libsys::abi::signal::name(signal) {
+        Some(name) => format!("{name} ({signal})"),
+        None => format!("signal {signal}"),
+    }
+}
+
+/// A wait status in words.
+pub fn describe(status: i32) -> String {
+    if proc::exited(status) {
+        format!("exited with {}", proc::exit_status(status))
+    } else if proc::signaled(status) {
+        format!("killed by {}", signal_name(proc::terminating_signal(status) as u32))
+    } else if proc::stopped(status) {
+        format!("stopped by {}", signal_name(proc::stopping_signal(status) as u32))
+    } else {
+        format!("status {status:#x}")
+    }
+}
+
+/// Sleeps `duration` in full, whatever interrupts it.
+pub fn sleep(duration: Duration) {
+    let end = time::monotonic() + duration;
+    loop {
+        let now = time::monotonic();
+        if now >= end {
+            return;
+        }
+        let _ = time::nanosleep(end - now);
+    }
+}
+
+/// The pause between two polls.
+pub fn pause_briefly() {
+    let _ = time::nanosleep(Duration::from_millis(2));
+}
+
+/// Polls `probe` until it reports nothing amiss (`None`) or [`CHILD_TIMEOUT`] passes; then
+/// fails with what it last reported.
+pub fn eventually(mut probe: impl FnMut() -> Result<Option<String>, String>) -> Check {
+    let deadline = time::monotonic() + CHILD_TIMEOUT;
+    loop {
+        let Some(amiss) = probe()? else { return Ok(()) };
+        if time::monotonic() >= deadline {
+            return Err(format!("{amiss} (after {CHILD_TIMEOUT:?})"));
+        }
+        pause_briefly();
+    }
+}
+
+/// A helper process (`conformance child MODE ARGUMENT...`), killed and reaped if dropped
+/// unreaped.
+pub struct Child {
+    /// Its pid.
+    pub pid: Pid,
+    reaped: bool,
+}
+
+impl Child {
+    /// Starts `conformance child MODE ARGUMENT...` with this process's descriptors.
+    pub fn spawn(mode: &str, arguments: &[&str]) -> Result<Child, String> {
+        Child::spawn_with(mode, arguments, &[], &SpawnAttributes::default())
+    }
+
+    /// [`Child::spawn`] with file actions and attributes.
+    pub fn spawn_with(
+        mode: &str,
+        arguments: &[&str],
+        actions: &[FileAction],
+        attributes: &SpawnAttributes,
+    ) -> Result<Child, String> {
+        let mut argv: Vec<&str> = Vec::with_capacity(arguments.len() + 3);
+        argv.extend([PROGRAM, "child", mode]);
+        argv.extend_from_slice(arguments);
+        let pid = step(
+            &format!("spawn child {mode}"),
+            proc::spawn(PROGRAM, &argv, &[], actions, attributes),
+        )?;
+        Ok(Child { pid, reaped: false })
+    }
+
+    /// A child this case started some other way (`proc::spawn` of another program).
+    pub fn adopt(pid: Pid) -> Child {
+        Child { pid, reaped: false }
+    }
+
+    /// Waits (polling, up to [`CHILD_TIMEOUT`]) for the child to end; its wait status.
+    pub fn wait(&mut self) -> Result<i32, String> {
+        let deadline = time::monotonic() + CHILD_TIMEOUT;
+        loop {
+            match proc::waitpid(self.pid, WNOHANG) {
+                Ok((0, _)) => {}
+                Ok((_, status)) => {
+                    self.reaped = true;
+                    return Ok(status);
+                }
+                Err(error) => return Err(format!("waitpid({}): {}", self.pid, error.name())),
+            }
+            if time::monotonic() >= deadline {
+                return Err(format!("child {} still running after {CHILD_TIMEOUT:?}", self.pid));
+            }
+            pause_briefly();
+        }
+    }
+
+    /// Waits for the child and expects it to exit with `code`.
+    pub fn exits_with(&mut self, code: i32) -> Check {
+        let status = self.wait()?;
+        ensure(proc::exited(status) && proc::exit_status(status) == code, || {
+            format!("child {} {}, expected exit {code}", self.pid, describe(status))
+        })
+    }
+
+    /// Waits for the child and expects it to be killed by `signal`.
+    pub fn killed_by(&mut self, signal: u32) -> Check {
+        let status = self.wait()?;
+        ensure(proc::signaled(status) && proc::terminating_signal(status) as u32 == signal, || {
+            format!("child {} {}, expected {}", self.pid, describe(status), signal_name(signal))
+        })
+    }
+
+    /// Expects the child to be still running after `duration` (blocked where it should be).
+    pub fn keeps_running(&mut self, duration: Duration) -> Check {
+        sleep(duration);
+        match proc::waitpid(self.pid, WNOHANG) {
+            Ok((0, _)) => Ok(()),
+            Ok((_, status)) => {
+                self.reaped = true;
+                Err(format!("child {} {} instead of waiting", self.pid, describe(status)))
+            }
+            Err(error) => Err(format!("waitpid({}): {}", self.pid, error.name())),
+        }
+    }
+
+    /// Sends `signal` to the child.
+    pub fn signal(&self, signal: u32) -> Check {
+        step(&format!("kill({}, {signal})", self.pid), proc::kill(self.pid, signal))
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if !self.reaped {
+            let _ = proc::kill(self.pid, SIGKILL);
+            let _ = proc::waitpid(self.pid, 0);
+        }
+    }
+}
