@@ -555,6 +555,23 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
     .rejecting(&["sysv-test: FAIL", "LEAK"]);
     sysv_case.timeout = Duration::from_secs(240);
     cases.push(sysv_case);
+    // The conformance suite: every case must pass (its own lines name each one).
+    let mut conformance = Case::new(
+        arch,
+        "conformance",
+        "init=conformance tmpfs.size=8M",
+        Success,
+        &[
+            "init: starting conformance",
+            "conformance: ok ",
+            " passed, 0 failed",
+            "init: conformance (pid 5) exited with status 0",
+            "all programs finished: 1 exited, 0 killed by signals, 0 not started",
+        ],
+    )
+    .rejecting(&["conformance: FAIL", "conformance: no case", "LEAK"]);
+    conformance.timeout = Duration::from_secs(600);
+    cases.push(conformance);
     let mut console = Case::new(
         arch,
         "console-input",
@@ -723,6 +740,8 @@ mod tests {
                 "kernel-fault",
                 "no-usable-memory",
                 "corrupt-image",
+                "conformance",
+                "shell",
             ] {
                 assert!(names.contains(&format!("{arch}/{required}")), "{arch} lacks {required}");
             }
