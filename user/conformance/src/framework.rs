@@ -220,3 +220,92 @@ impl Drop for Child {
         }
     }
 }
+
+/// The descriptor on which a child started by [`Child::spawn_ready`] says it is ready.
+pub const READY_DESCRIPTOR: libsys::fd::Fd = 3;
+
+impl Child {
+    /// [`Child::spawn`] with a pipe as the child's [`READY_DESCRIPTOR`]; returns once the
+    /// child has called [`tell_ready`] (handlers installed, ids changed, object held), so
+    /// what the case sends next meets the state the case is about.
+    pub fn spawn_ready(mode: &str, arguments: &[&str]) -> Result<Child, String> {
+        let (reader, writer) = step("pipe", libsys::pipe::pipe2(libsys::abi::io::O_NONBLOCK))?;
+        let mut actions = Vec::from([FileAction::Dup2(writer, READY_DESCRIPTOR)]);
+        actions.extend(
+            [reader, writer]
+                .into_iter()
+                .filter(|&end| end != READY_DESCRIPTOR)
+                .map(FileAction::Close),
+        );
+        let spawned = Child::spawn_with(mode, arguments, &actions, &SpawnAttributes::default());
+        let _ = libsys::fd::close(writer);
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(error) => {
+                let _ = libsys::fd::close(reader);
+                return Err(error);
+            }
+        };
+        let deadline = time::monotonic() + CHILD_TIMEOUT;
+        let outcome = loop {
+            match libsys::fd::read(reader, &mut [0u8; 1]) {
+                Ok(1) => break Ok(()),
+                Ok(_) => {
+                    let status = child.wait().map_or_else(|error| error, describe);
+                    break Err(format!("child {mode} ended before it was ready: {status}"));
+                }
+                Err(Errno::Eagain | Errno::Eintr) if time::monotonic() < deadline => {
+                    pause_briefly();
+                }
+                Err(error) => {
+                    break Err(format!("child {mode} never got ready: {}", error.name()));
+                }
+            }
+        };
+        let _ = libsys::fd::close(reader);
+        outcome.map(|()| child)
+    }
+
+    /// Waits for the child and expects it to exit with the outcome of the call it reports
+    /// ([`outcome_code`]).
+    pub fn returns(&mut self, expected: Result<(), Errno>) -> Check {
+        let status = self.wait()?;
+        let code = outcome_code(expected);
+        ensure(proc::exited(status) && proc::exit_status(status) == code, || {
+            let got = if proc::exited(status) {
+                code_name(proc::exit_status(status))
+            } else {
+                describe(status)
+            };
+            format!("child {}: {got}, expected {}", self.pid, code_name(code))
+        })
+    }
+}
+
+/// In a child started by [`Child::spawn_ready`]: says it is ready.
+pub fn tell_ready() {
+    let _ = libsys::fd::write(READY_DESCRIPTOR, b"r");
+    let _ = libsys::fd::close(READY_DESCRIPTOR);
+}
+
+/// A child's exit code for the outcome of the call it reports: 0, or the errno.
+pub fn outcome_code<T>(result: Result<T, Errno>) -> i32 {
+    match result {
+        Ok(_) => 0,
+        Err(error) => error.number(),
+    }
+}
+
+/// An [`outcome_code`] in words.
+pub fn code_name(code: i32) -> String {
+    match code {
+        0 => String::from("success"),
+        code => Errno::from_number(code)
+            .map_or_else(|| format!("exit {code}"), |error| String::from(error.name())),
+    }
+}
+
+/// The `index`th argument of a child mode as a number (`None` when absent or malformed).
+pub fn number_argument<T: core::str::FromStr>(arguments: &[&str], index: usize) -> Option<T> {
+    arguments.get(index)?.parse().ok()
+}

@@ -1,11 +1,524 @@
 //! Conformance cases for System V message queues (msgget(2), msgsnd(2), msgrcv(2), msgctl(2)).
+//!
+//! Keyed queues use keys `0x434f_0100 + n` ("CO", then the case's number), cleared of an
+//! earlier run's leftovers first; every queue a case makes is removed when its guard drops.
+//! Children that block say so through [`Child::spawn_ready`]; those that play another
+//! user take user and group id 1000.
 
-use crate::framework::Case;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use libsys::Errno;
+use libsys::proc;
+use libsys::sysv::{
+    self, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT, MSG_EXCEPT,
+    MSG_NOERROR, STATUS_CGID, STATUS_CUID, STATUS_GID, STATUS_KEY, STATUS_MESSAGE_FIELDS,
+    STATUS_MODE, STATUS_UID, STATUS_WORDS, Status,
+};
+
+use crate::framework::{
+    Case, Check, Child, SETTLE, ensure, equals, fails_with, number_argument, outcome_code, step,
+    tell_ready,
+};
 
 /// The cases, in the order they run.
-pub const CASES: &[Case] = &[];
+pub const CASES: &[Case] = &[
+    Case { name: "msgget-private-always-new", run: msgget_private_always_new },
+    Case { name: "msgget-missing-key-enoent", run: msgget_missing_key_enoent },
+    Case { name: "msgget-create-exclusive-eexist", run: msgget_create_exclusive_eexist },
+    Case { name: "msgget-existing-key-same-id", run: msgget_existing_key_same_id },
+    Case { name: "msgget-other-user-eacces", run: msgget_other_user_eacces },
+    Case { name: "msgsnd-type-below-one-einval", run: msgsnd_type_below_one_einval },
+    Case { name: "msgsnd-too-big-einval", run: msgsnd_too_big_einval },
+    Case { name: "msgsnd-full-queue-nowait-eagain", run: msgsnd_full_queue_nowait_eagain },
+    Case { name: "msgrcv-empty-nowait-enomsg", run: msgrcv_empty_nowait_enomsg },
+    Case { name: "msgrcv-too-long-e2big", run: msgrcv_too_long_e2big },
+    Case { name: "msgrcv-noerror-truncates", run: msgrcv_noerror_truncates },
+    Case { name: "msgrcv-type-zero-in-order", run: msgrcv_type_zero_in_order },
+    Case { name: "msgrcv-positive-type", run: msgrcv_positive_type },
+    Case { name: "msgrcv-negative-type-lowest", run: msgrcv_negative_type_lowest },
+    Case { name: "msgrcv-except-type", run: msgrcv_except_type },
+    Case { name: "msgctl-stat-fields", run: msgctl_stat_fields },
+    Case { name: "msgctl-set-mode-and-qbytes", run: msgctl_set_mode_and_qbytes },
+    Case { name: "msgctl-other-user-eperm", run: msgctl_other_user_eperm },
+    Case { name: "msgctl-raise-qbytes-eperm", run: msgctl_raise_qbytes_eperm },
+    Case { name: "msgrcv-blocked-receiver-woken", run: msgrcv_blocked_receiver_woken },
+    Case { name: "msgctl-rmid-wakes-waiters-eidrm", run: msgctl_rmid_wakes_waiters_eidrm },
+    Case { name: "msg-removed-id-einval", run: msg_removed_id_einval },
+    Case { name: "msgctl-invalid-command-einval", run: msgctl_invalid_command_einval },
+];
+
+/// Linux's `MSGMNB`: a new queue's `msg_qbytes`, the most an unprivileged `IPC_SET` may
+/// ask for.
+const MSGMNB: u64 = 16384;
+/// Linux's `MSGMAX`: the largest message.
+const MSGMAX: usize = 8192;
+/// The user (and group) id children take to be someone else.
+const OTHER_USER: u32 = 1000;
+/// This area's first key.
+const KEY_BASE: i32 = 0x434f_0100;
+
+/// Status positions of a message queue.
+const CBYTES: usize = STATUS_MESSAGE_FIELDS + 3;
+const QNUM: usize = STATUS_MESSAGE_FIELDS + 4;
+const QBYTES: usize = STATUS_MESSAGE_FIELDS + 5;
+const LSPID: usize = STATUS_MESSAGE_FIELDS + 6;
+const LRPID: usize = STATUS_MESSAGE_FIELDS + 7;
 
 /// The child modes this area's cases spawn; `None` for a mode it does not know.
-pub fn child(_mode: &str, _arguments: &[&str]) -> Option<i32> {
-    None
+///
+/// - `msg-receive ID TYPE BODY`: says it is ready, then `msgrcv(ID, 64 bytes, TYPE, 0)`;
+///   exits 0 when it got BODY, [`WRONG_BODY`] for another body, or the errno;
+/// - `msg-send ID SIZE`: says it is ready, then `msgsnd(ID, type 1, SIZE bytes, 0)`; exits
+///   0 or the errno;
+/// - `msg-as-other KEY ACTION`: becomes user 1000 and exits with the outcome of ACTION on
+///   the queue of KEY: `get` (`msgget(KEY, 0600)`), `set` (`IPC_SET`), `remove`
+///   (`IPC_RMID`); or, with KEY 0, `raise-qbytes`: `IPC_SET` of `msg_qbytes` above
+///   `MSGMNB` on a private queue of its own.
+pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
+    let id: Option<i32> = number_argument(arguments, 0);
+    let code = match (mode, id) {
+        ("msg-receive", Some(id)) => {
+            let message_type: i64 = number_argument(arguments, 1)?;
+            let expected = arguments.get(2)?;
+            tell_ready();
+            let mut buffer = [0u8; 64];
+            match sysv::msgrcv(id, &mut buffer, message_type, 0) {
+                Ok((length, _)) if &buffer[..length] == expected.as_bytes() => 0,
+                Ok(_) => WRONG_BODY,
+                Err(error) => error.number(),
+            }
+        }
+        ("msg-send", Some(id)) => {
+            let size: usize = number_argument(arguments, 1)?;
+            tell_ready();
+            outcome_code(sysv::msgsnd(id, 1, &vec![b'm'; size], 0))
+        }
+        ("msg-as-other", Some(key)) => {
+            if proc::setgid(OTHER_USER).is_err() || proc::setuid(OTHER_USER).is_err() {
+                return Some(SETUP_FAILED);
+            }
+            as_other_user(key, arguments.get(1).copied().unwrap_or(""))
+        }
+        _ => return None,
+    };
+    Some(code)
+}
+
+/// Exit code of `msg-receive` for a message with another body.
+const WRONG_BODY: i32 = 200;
+/// Exit code of a child whose preparation failed.
+const SETUP_FAILED: i32 = 201;
+
+/// What `msg-as-other` does once it is user 1000.
+fn as_other_user(key: i32, action: &str) -> i32 {
+    let mut status = empty_status();
+    if action == "raise-qbytes" {
+        let Ok(own) = sysv::msgget(IPC_PRIVATE, IPC_CREAT | 0o600) else { return SETUP_FAILED };
+        let outcome = sysv::msgctl(own, IPC_STAT, &mut status).and_then(|_| {
+            status[QBYTES] = MSGMNB + 1;
+            sysv::msgctl(own, IPC_SET, &mut status)
+        });
+        let _ = sysv::msgctl(own, IPC_RMID, &mut empty_status());
+        return outcome_code(outcome);
+    }
+    if action == "get" {
+        return outcome_code(sysv::msgget(key, 0o600));
+    }
+    let Ok(id) = sysv::msgget(key, 0) else { return SETUP_FAILED };
+    match action {
+        "set" => {
+            status[STATUS_UID] = u64::from(OTHER_USER);
+            status[STATUS_GID] = u64::from(OTHER_USER);
+            status[STATUS_MODE] = 0o666;
+            status[QBYTES] = MSGMNB;
+            outcome_code(sysv::msgctl(id, IPC_SET, &mut status))
+        }
+        "remove" => outcome_code(sysv::msgctl(id, IPC_RMID, &mut status)),
+        _ => SETUP_FAILED,
+    }
+}
+
+fn empty_status() -> Status {
+    [0; STATUS_WORDS]
+}
+
+/// The key of case number `case`, cleared of an earlier run's queue.
+fn fresh_key(case: i32) -> i32 {
+    let key = KEY_BASE + case;
+    if let Ok(id) = sysv::msgget(key, 0) {
+        let _ = sysv::msgctl(id, IPC_RMID, &mut empty_status());
+    }
+    key
+}
+
+/// A message queue, removed when dropped.
+struct Queue(i32);
+
+impl Queue {
+    fn create(key: i32, flags: i32) -> Result<Queue, String> {
+        step(&format!("msgget({key:#x}, {flags:#o})"), sysv::msgget(key, flags)).map(Queue)
+    }
+
+    fn private() -> Result<Queue, String> {
+        Queue::create(IPC_PRIVATE, IPC_CREAT | 0o600)
+    }
+
+    fn status(&self) -> Result<Status, String> {
+        let mut status = empty_status();
+        step("msgctl(IPC_STAT)", sysv::msgctl(self.0, IPC_STAT, &mut status))?;
+        Ok(status)
+    }
+
+    /// `msgsnd` with `IPC_NOWAIT`, expected to succeed.
+    fn send(&self, message_type: i64, body: &[u8]) -> Check {
+        let what = format!("msgsnd(type {message_type}, {} bytes)", body.len());
+        step(&what, sysv::msgsnd(self.0, message_type, body, IPC_NOWAIT))
+    }
+
+    /// `msgrcv` with `IPC_NOWAIT` into a buffer of `size` bytes: the type and body.
+    fn receive(&self, size: usize, message_type: i64, flags: i32) -> Result<(i64, Vec<u8>), Errno> {
+        let mut buffer = vec![0u8; size];
+        let (length, received_type) =
+            sysv::msgrcv(self.0, &mut buffer, message_type, flags | IPC_NOWAIT)?;
+        buffer.truncate(length);
+        Ok((received_type, buffer))
+    }
+
+    /// Expects `msgrcv(message_type, flags)` to give `expected` (type and body).
+    fn expect(&self, message_type: i64, flags: i32, expected: (i64, &str)) -> Check {
+        let what = format!("msgrcv(msgtyp {message_type}, flags {flags:#o})");
+        let got = self.receive(64, message_type, flags);
+        equals(&what, got, (expected.0, Vec::from(expected.1.as_bytes())))
+    }
+
+    /// Checks `msg_qnum` and `msg_cbytes`.
+    fn holds(&self, messages: u64, bytes: u64) -> Check {
+        let status = self.status()?;
+        ensure(status[QNUM] == messages && status[CBYTES] == bytes, || {
+            format!(
+                "msg_qnum {} and msg_cbytes {}, expected {messages} and {bytes}",
+                status[QNUM], status[CBYTES]
+            )
+        })
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        let _ = sysv::msgctl(self.0, IPC_RMID, &mut empty_status());
+    }
+}
+
+fn own_pid() -> Result<u64, String> {
+    step("getpid", proc::getpid()).map(|pid| pid as u64)
+}
+
+/// `IPC_PRIVATE` makes a new queue every time, with or without `IPC_CREAT`.
+fn msgget_private_always_new() -> Check {
+    let first = Queue::private()?;
+    let second = Queue::private()?;
+    let third = Queue::create(IPC_PRIVATE, 0o600)?;
+    ensure(first.0 != second.0 && second.0 != third.0 && first.0 != third.0, || {
+        format!("IPC_PRIVATE gave ids {}, {}, {}", first.0, second.0, third.0)
+    })
+}
+
+/// `msgget` of a key with no queue, without `IPC_CREAT`, fails with `ENOENT`.
+fn msgget_missing_key_enoent() -> Check {
+    let key = fresh_key(2);
+    fails_with("msgget(missing key, 0600)", sysv::msgget(key, 0o600), Errno::Enoent)
+}
+
+/// `IPC_CREAT | IPC_EXCL` on a key that has a queue fails with `EEXIST`.
+fn msgget_create_exclusive_eexist() -> Check {
+    let key = fresh_key(3);
+    let _queue = Queue::create(key, IPC_CREAT | IPC_EXCL | 0o600)?;
+    fails_with(
+        "msgget(existing key, IPC_CREAT | IPC_EXCL)",
+        sysv::msgget(key, IPC_CREAT | IPC_EXCL | 0o600),
+        Errno::Eexist,
+    )
+}
+
+/// `msgget` of an existing key gives its queue's id (with `IPC_CREAT` or without, and with
+/// no permission asked for); `IPC_STAT` shows the key, the creator and the mode.
+fn msgget_existing_key_same_id() -> Check {
+    let key = fresh_key(4);
+    let queue = Queue::create(key, IPC_CREAT | 0o640)?;
+    for flags in [IPC_CREAT | 0o600, 0o600, 0] {
+        equals(&format!("msgget(key, {flags:#o})"), sysv::msgget(key, flags), queue.0)?;
+    }
+    let status = queue.status()?;
+    ensure(
+        status[STATUS_KEY] as u32 == key as u32
+            && status[STATUS_MODE] & 0o777 == 0o640
+            && status[STATUS_UID] == 0
+            && status[STATUS_CUID] == 0
+            && status[STATUS_GID] == 0
+            && status[STATUS_CGID] == 0,
+        || format!("IPC_STAT: key, uid, gid, cuid, cgid, mode {:?}", &status[..6]),
+    )
+}
+
+/// Another user asking for read and write on a mode-0600 queue gets `EACCES`.
+fn msgget_other_user_eacces() -> Check {
+    let key = fresh_key(5);
+    let _queue = Queue::create(key, IPC_CREAT | 0o600)?;
+    Child::spawn("msg-as-other", &[&key.to_string(), "get"])?.returns(Err(Errno::Eacces))
+}
+
+/// `msgsnd` with a type below 1 (0, -1) fails with `EINVAL` and queues nothing.
+fn msgsnd_type_below_one_einval() -> Check {
+    let queue = Queue::private()?;
+    for bad_type in [0, -1] {
+        fails_with(
+            &format!("msgsnd(type {bad_type})"),
+            sysv::msgsnd(queue.0, bad_type, b"x", IPC_NOWAIT),
+            Errno::Einval,
+        )?;
+    }
+    queue.holds(0, 0)
+}
+
+/// A message of `MSGMAX` + 1 bytes fails with `EINVAL`; one of `MSGMAX` bytes and an
+/// empty one are accepted.
+fn msgsnd_too_big_einval() -> Check {
+    let queue = Queue::private()?;
+    fails_with(
+        "msgsnd of MSGMAX + 1 bytes",
+        sysv::msgsnd(queue.0, 1, &vec![1u8; MSGMAX + 1], IPC_NOWAIT),
+        Errno::Einval,
+    )?;
+    queue.send(1, &vec![2u8; MSGMAX])?;
+    queue.send(2, b"")?;
+    queue.holds(2, MSGMAX as u64)
+}
+
+/// With `IPC_NOWAIT`, a message that does not fit in `msg_qbytes` fails with `EAGAIN`
+/// (two `MSGMAX` messages fill a new queue).
+fn msgsnd_full_queue_nowait_eagain() -> Check {
+    let queue = Queue::private()?;
+    queue.send(1, &vec![b'z'; MSGMAX])?;
+    queue.send(1, &vec![b'z'; MSGMAX])?;
+    fails_with(
+        "msgsnd(IPC_NOWAIT) to a full queue",
+        sysv::msgsnd(queue.0, 1, b"x", IPC_NOWAIT),
+        Errno::Eagain,
+    )?;
+    queue.holds(2, 2 * MSGMAX as u64)
+}
+
+/// `msgrcv` with `IPC_NOWAIT` and no matching message fails with `ENOMSG`.
+fn msgrcv_empty_nowait_enomsg() -> Check {
+    let queue = Queue::private()?;
+    fails_with("msgrcv from an empty queue", queue.receive(64, 0, 0), Errno::Enomsg)?;
+    queue.send(1, b"one")?;
+    fails_with("msgrcv(msgtyp 2) with only type 1", queue.receive(64, 2, 0), Errno::Enomsg)
+}
+
+/// A message longer than the buffer fails with `E2BIG` and stays queued.
+fn msgrcv_too_long_e2big() -> Check {
+    let queue = Queue::private()?;
+    queue.send(1, b"0123456789")?;
+    fails_with("msgrcv of 10 bytes into 4", queue.receive(4, 0, 0), Errno::E2big)?;
+    queue.holds(1, 10)?;
+    queue.expect(0, 0, (1, "0123456789"))
+}
+
+/// With `MSG_NOERROR` a message longer than the buffer is truncated and removed.
+fn msgrcv_noerror_truncates() -> Check {
+    let queue = Queue::private()?;
+    queue.send(3, b"0123456789")?;
+    equals(
+        "msgrcv(MSG_NOERROR) of 10 bytes into 4",
+        queue.receive(4, 0, MSG_NOERROR),
+        (3, Vec::from(*b"0123")),
+    )?;
+    queue.holds(0, 0)
+}
+
+/// Type 0 takes messages in the order they were sent, whatever their types.
+fn msgrcv_type_zero_in_order() -> Check {
+    let queue = Queue::private()?;
+    for (message_type, body) in [(3, "c"), (1, "a"), (2, "b")] {
+        queue.send(message_type, body.as_bytes())?;
+    }
+    queue.expect(0, 0, (3, "c"))?;
+    queue.expect(0, 0, (1, "a"))?;
+    queue.expect(0, 0, (2, "b"))
+}
+
+/// A positive type takes the first message of that type, passing others.
+fn msgrcv_positive_type() -> Check {
+    let queue = Queue::private()?;
+    for (message_type, body) in [(1, "a"), (2, "b"), (1, "c"), (2, "d")] {
+        queue.send(message_type, body.as_bytes())?;
+    }
+    queue.expect(2, 0, (2, "b"))?;
+    queue.expect(2, 0, (2, "d"))?;
+    queue.holds(2, 2)
+}
+
+/// A negative type takes the first message of the lowest type not above its absolute
+/// value.
+fn msgrcv_negative_type_lowest() -> Check {
+    let queue = Queue::private()?;
+    for (message_type, body) in [(5, "five"), (4, "four-a"), (9, "nine"), (4, "four-b")] {
+        queue.send(message_type, body.as_bytes())?;
+    }
+    queue.expect(-5, 0, (4, "four-a"))?;
+    queue.expect(-9, 0, (4, "four-b"))?;
+    fails_with("msgrcv(msgtyp -4) with types 5 and 9", queue.receive(64, -4, 0), Errno::Enomsg)?;
+    queue.expect(-100, 0, (5, "five"))
+}
+
+/// `MSG_EXCEPT` with a positive type takes the first message of any other type.
+fn msgrcv_except_type() -> Check {
+    let queue = Queue::private()?;
+    for (message_type, body) in [(1, "a"), (1, "b"), (2, "c"), (3, "d")] {
+        queue.send(message_type, body.as_bytes())?;
+    }
+    queue.expect(1, MSG_EXCEPT, (2, "c"))?;
+    queue.expect(1, MSG_EXCEPT, (3, "d"))?;
+    fails_with(
+        "msgrcv(1, MSG_EXCEPT) with only type 1",
+        queue.receive(64, 1, MSG_EXCEPT),
+        Errno::Enomsg,
+    )
+}
+
+/// `IPC_STAT` of a new queue: no messages, `msg_qbytes` `MSGMNB`; after sends and a
+/// receive: `msg_qnum`, `msg_cbytes`, `msg_lspid` and `msg_lrpid` follow.
+fn msgctl_stat_fields() -> Check {
+    let me = own_pid()?;
+    let queue = Queue::private()?;
+    let status = queue.status()?;
+    ensure(
+        status[QNUM] == 0
+            && status[CBYTES] == 0
+            && status[QBYTES] == MSGMNB
+            && status[LSPID] == 0
+            && status[LRPID] == 0,
+        || {
+            format!(
+                "new queue: qnum {}, cbytes {}, qbytes {}, lspid {}, lrpid {}; expected 0, 0, \
+                 {MSGMNB}, 0, 0",
+                status[QNUM], status[CBYTES], status[QBYTES], status[LSPID], status[LRPID]
+            )
+        },
+    )?;
+    queue.send(1, b"12345")?;
+    queue.send(2, b"1234567")?;
+    queue.holds(2, 12)?;
+    let status = queue.status()?;
+    ensure(status[LSPID] == me && status[LRPID] == 0, || {
+        format!("after msgsnd: lspid {}, lrpid {}; expected {me}, 0", status[LSPID], status[LRPID])
+    })?;
+    queue.expect(0, 0, (1, "12345"))?;
+    queue.holds(1, 7)?;
+    let status = queue.status()?;
+    ensure(status[LRPID] == me, || format!("after msgrcv: lrpid {}, expected {me}", status[LRPID]))
+}
+
+/// `IPC_SET` by the owner changes the mode and lowers `msg_qbytes`; a send that no
+/// longer fits then fails with `EAGAIN`.
+fn msgctl_set_mode_and_qbytes() -> Check {
+    let queue = Queue::private()?;
+    let mut status = queue.status()?;
+    status[STATUS_MODE] = 0o640;
+    status[QBYTES] = 100;
+    step("msgctl(IPC_SET, mode 0640, qbytes 100)", sysv::msgctl(queue.0, IPC_SET, &mut status))?;
+    let status = queue.status()?;
+    ensure(status[STATUS_MODE] & 0o777 == 0o640 && status[QBYTES] == 100, || {
+        format!(
+            "after IPC_SET: mode {:#o}, qbytes {}; expected 0640 and 100",
+            status[STATUS_MODE] & 0o777,
+            status[QBYTES]
+        )
+    })?;
+    queue.send(1, &[b'y'; 60])?;
+    fails_with(
+        "msgsnd(IPC_NOWAIT) of 41 bytes past msg_qbytes",
+        sysv::msgsnd(queue.0, 1, &[b'y'; 41], IPC_NOWAIT),
+        Errno::Eagain,
+    )?;
+    queue.send(1, &[b'y'; 40])?;
+    queue.holds(2, 100)
+}
+
+/// Another user, even with read and write permission, may neither `IPC_SET` nor
+/// `IPC_RMID` a queue it neither owns nor created (`EPERM`).
+fn msgctl_other_user_eperm() -> Check {
+    let key = fresh_key(18);
+    let queue = Queue::create(key, IPC_CREAT | 0o666)?;
+    let key = key.to_string();
+    Child::spawn("msg-as-other", &[&key, "set"])?.returns(Err(Errno::Eperm))?;
+    Child::spawn("msg-as-other", &[&key, "remove"])?.returns(Err(Errno::Eperm))?;
+    queue.status().map(|_| ())
+}
+
+/// An unprivileged owner may not raise `msg_qbytes` above `MSGMNB` (`EPERM`).
+fn msgctl_raise_qbytes_eperm() -> Check {
+    Child::spawn("msg-as-other", &["0", "raise-qbytes"])?.returns(Err(Errno::Eperm))
+}
+
+/// A child blocked in `msgrcv` for type 7 lets a type-3 message pass and is woken by a
+/// type-7 one.
+fn msgrcv_blocked_receiver_woken() -> Check {
+    let queue = Queue::private()?;
+    let mut receiver = Child::spawn_ready("msg-receive", &[&queue.0.to_string(), "7", "seven"])?;
+    receiver.keeps_running(SETTLE)?;
+    queue.send(3, b"three")?;
+    receiver.keeps_running(SETTLE)?;
+    queue.send(7, b"seven")?;
+    receiver.returns(Ok(()))?;
+    queue.holds(1, 5)
+}
+
+/// `IPC_RMID` wakes a child blocked in `msgrcv` and one blocked in `msgsnd` on a full
+/// queue; both fail with `EIDRM`.
+fn msgctl_rmid_wakes_waiters_eidrm() -> Check {
+    let queue = Queue::private()?;
+    let id = queue.0.to_string();
+    let mut receiver = Child::spawn_ready("msg-receive", &[&id, "99", "never"])?;
+    queue.send(1, &vec![b'z'; MSGMAX])?;
+    queue.send(1, &vec![b'z'; MSGMAX])?;
+    let mut sender = Child::spawn_ready("msg-send", &[&id, "100"])?;
+    receiver.keeps_running(SETTLE)?;
+    sender.keeps_running(SETTLE)?;
+    step("msgctl(IPC_RMID)", sysv::msgctl(queue.0, IPC_RMID, &mut empty_status()))?;
+    receiver.returns(Err(Errno::Eidrm))?;
+    sender.returns(Err(Errno::Eidrm))
+}
+
+/// Once removed, a queue's id fails with `EINVAL` in every call, and its key is free.
+fn msg_removed_id_einval() -> Check {
+    let key = fresh_key(22);
+    let queue = Queue::create(key, IPC_CREAT | 0o600)?;
+    let id = queue.0;
+    step("msgctl(IPC_RMID)", sysv::msgctl(id, IPC_RMID, &mut empty_status()))?;
+    fails_with("msgsnd", sysv::msgsnd(id, 1, b"x", IPC_NOWAIT), Errno::Einval)?;
+    fails_with("msgrcv", sysv::msgrcv(id, &mut [0u8; 8], 0, IPC_NOWAIT), Errno::Einval)?;
+    fails_with("msgctl(IPC_STAT)", sysv::msgctl(id, IPC_STAT, &mut empty_status()), Errno::Einval)?;
+    fails_with("msgctl(IPC_RMID)", sysv::msgctl(id, IPC_RMID, &mut empty_status()), Errno::Einval)?;
+    fails_with("msgget(removed key, 0)", sysv::msgget(key, 0), Errno::Enoent)
+}
+
+/// An unknown `msgctl` command, or an id that names nothing (-1), fails with `EINVAL`.
+fn msgctl_invalid_command_einval() -> Check {
+    let queue = Queue::private()?;
+    fails_with(
+        "msgctl(command 99)",
+        sysv::msgctl(queue.0, 99, &mut empty_status()),
+        Errno::Einval,
+    )?;
+    fails_with(
+        "msgctl(-1, IPC_STAT)",
+        sysv::msgctl(-1, IPC_STAT, &mut empty_status()),
+        Errno::Einval,
+    )?;
+    fails_with("msgsnd(-1)", sysv::msgsnd(-1, 1, b"x", IPC_NOWAIT), Errno::Einval)
 }
