@@ -1,11 +1,456 @@
 //! Conformance cases for System V shared memory (shmget(2), shmat(2), shmdt(2), shmctl(2)).
+//!
+//! Keyed segments use keys `0x434f_0300 + n` ("CO", then the case's number), cleared of an
+//! earlier run's leftovers first; every segment a case makes is removed when its guard
+//! drops (the last detach then frees it). Attachments are [`Mapping`]s: the case process
+//! reads and writes them word by word.
 
-use crate::framework::Case;
+use alloc::format;
+use alloc::string::{String, ToString};
+
+use libsys::Errno;
+use libsys::abi::signal::{SIGKILL, SIGSEGV};
+use libsys::memory::{Mapping, MemoryObject};
+use libsys::proc;
+use libsys::sysv::{
+    self, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT, SHM_RDONLY, SHM_RND,
+    SHMLBA, STATUS_KEY, STATUS_MODE, STATUS_SEGMENT_FIELDS, STATUS_WORDS, Status,
+};
+
+use crate::framework::{
+    Case, Check, Child, ensure, equals, eventually, fails_with, number_argument, outcome_code,
+    sleep, step, tell_ready,
+};
 
 /// The cases, in the order they run.
-pub const CASES: &[Case] = &[];
+pub const CASES: &[Case] = &[
+    Case { name: "shmget-private-always-new", run: shmget_private_always_new },
+    Case { name: "shmget-size-zero-einval", run: shmget_size_zero_einval },
+    Case { name: "shmget-size-above-shmmax-einval", run: shmget_size_above_shmmax_einval },
+    Case { name: "shmget-existing-smaller-einval", run: shmget_existing_smaller_einval },
+    Case { name: "shmget-create-exclusive-eexist", run: shmget_create_exclusive_eexist },
+    Case { name: "shmget-missing-key-enoent", run: shmget_missing_key_enoent },
+    Case { name: "shmget-other-user-eacces", run: shmget_other_user_eacces },
+    Case { name: "shmctl-stat-fields", run: shmctl_stat_fields },
+    Case { name: "shmat-counts-attachments", run: shmat_counts_attachments },
+    Case { name: "shmat-new-segment-zeroed", run: shmat_new_segment_zeroed },
+    Case { name: "shmat-misaligned-address-einval", run: shmat_misaligned_address_einval },
+    Case { name: "shmat-readonly-write-sigsegv", run: shmat_readonly_write_sigsegv },
+    Case { name: "shmdt-not-attached-einval", run: shmdt_not_attached_einval },
+    Case { name: "shm-data-shared-between-processes", run: shm_data_shared_between_processes },
+    Case { name: "shm-exit-detaches", run: shm_exit_detaches },
+    Case { name: "shmctl-rmid-deferred-until-detach", run: shmctl_rmid_deferred_until_detach },
+    Case { name: "shmctl-set-mode", run: shmctl_set_mode },
+    Case { name: "shmctl-other-user-eperm", run: shmctl_other_user_eperm },
+    Case { name: "shmctl-invalid-id-einval", run: shmctl_invalid_id_einval },
+];
+
+/// The user (and group) id children take to be someone else.
+const OTHER_USER: u32 = 1000;
+/// This area's first key.
+const KEY_BASE: i32 = 0x434f_0300;
+/// `SHM_DEST` in `shm_perm.mode`: the segment goes when its last attachment does.
+const SHM_DEST: u64 = 0o1000;
+/// Exit code of a child whose preparation failed.
+const SETUP_FAILED: i32 = 201;
+/// The word the `shm-write` child writes.
+const CHILD_WORD: u64 = 0x434f_5552_4945_5221;
+
+/// Status positions of a segment.
+const SEGSZ: usize = STATUS_SEGMENT_FIELDS;
+const CPID: usize = STATUS_SEGMENT_FIELDS + 4;
+const LPID: usize = STATUS_SEGMENT_FIELDS + 5;
+const NATTCH: usize = STATUS_SEGMENT_FIELDS + 6;
 
 /// The child modes this area's cases spawn; `None` for a mode it does not know.
-pub fn child(_mode: &str, _arguments: &[&str]) -> Option<i32> {
-    None
+///
+/// - `shm-write ID`: attaches segment ID, checks that its first word is 1, writes
+///   [`CHILD_WORD`] there and exits 0 (without detaching) when all went well;
+/// - `shm-write-readonly ID`: attaches ID with `SHM_RDONLY`, reads, then writes its first
+///   word (which must end it with SIGSEGV);
+/// - `shm-hold ID`: attaches ID, says it is ready and sleeps until killed;
+/// - `shm-as-other KEY ACTION`: becomes user 1000 and exits with the outcome of ACTION on
+///   the segment of KEY: `get` (`shmget(KEY, 0, 0600)`), `set` (`IPC_SET`), `remove`
+///   (`IPC_RMID`).
+pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
+    let id: i32 = number_argument(arguments, 0)?;
+    let code = match mode {
+        "shm-write" => {
+            let Ok(mapping) = sysv::shmat(id, None, 0) else { return Some(SETUP_FAILED) };
+            if mapping.read_word(0) != Some(1) || !mapping.write_word(0, CHILD_WORD) {
+                return Some(SETUP_FAILED);
+            }
+            0
+        }
+        "shm-write-readonly" => {
+            let Ok(mapping) = sysv::shmat(id, None, SHM_RDONLY) else { return Some(SETUP_FAILED) };
+            let word = mapping.read_word(0).unwrap_or(0);
+            mapping.write_word(0, word + 1);
+            0
+        }
+        "shm-hold" => {
+            let Ok(_mapping) = sysv::shmat(id, None, 0) else { return Some(SETUP_FAILED) };
+            tell_ready();
+            loop {
+                sleep(core::time::Duration::from_secs(1));
+            }
+        }
+        "shm-as-other" => {
+            if proc::setgid(OTHER_USER).is_err() || proc::setuid(OTHER_USER).is_err() {
+                return Some(SETUP_FAILED);
+            }
+            let key = id;
+            let action = arguments.get(1).copied().unwrap_or("");
+            if action == "get" {
+                return Some(outcome_code(sysv::shmget(key, 0, 0o600)));
+            }
+            let Ok(id) = sysv::shmget(key, 0, 0) else { return Some(SETUP_FAILED) };
+            let mut status = empty_status();
+            match action {
+                "set" => {
+                    status[STATUS_MODE] = 0o666;
+                    outcome_code(sysv::shmctl(id, IPC_SET, &mut status))
+                }
+                "remove" => outcome_code(sysv::shmctl(id, IPC_RMID, &mut status)),
+                _ => SETUP_FAILED,
+            }
+        }
+        _ => return None,
+    };
+    Some(code)
+}
+
+fn empty_status() -> Status {
+    [0; STATUS_WORDS]
+}
+
+/// The key of case number `case`, cleared of an earlier run's segment.
+fn fresh_key(case: i32) -> i32 {
+    let key = KEY_BASE + case;
+    if let Ok(id) = sysv::shmget(key, 0, 0) {
+        let _ = sysv::shmctl(id, IPC_RMID, &mut empty_status());
+    }
+    key
+}
+
+/// A segment, removed when dropped.
+struct Segment(i32);
+
+impl Segment {
+    fn create(key: i32, size: u64, flags: i32) -> Result<Segment, String> {
+        let what = format!("shmget({key:#x}, {size}, {flags:#o})");
+        step(&what, sysv::shmget(key, size, flags)).map(Segment)
+    }
+
+    fn private(size: u64) -> Result<Segment, String> {
+        Segment::create(IPC_PRIVATE, size, IPC_CREAT | 0o600)
+    }
+
+    fn status(&self) -> Result<Status, String> {
+        let mut status = empty_status();
+        step("shmctl(IPC_STAT)", sysv::shmctl(self.0, IPC_STAT, &mut status))?;
+        Ok(status)
+    }
+
+    fn attach(&self, flags: i32) -> Result<Mapping, String> {
+        step(&format!("shmat({}, flags {flags:#o})", self.0), sysv::shmat(self.0, None, flags))
+    }
+
+    fn expect_attachments(&self, expected: u64) -> Check {
+        let attachments = self.status()?[NATTCH];
+        ensure(attachments == expected, || {
+            format!("shm_nattch is {attachments}, expected {expected}")
+        })
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        let _ = sysv::shmctl(self.0, IPC_RMID, &mut empty_status());
+    }
+}
+
+fn detach(mapping: Mapping) -> Check {
+    step("shmdt", sysv::shmdt(mapping))
+}
+
+/// `IPC_PRIVATE` makes a new segment every time.
+fn shmget_private_always_new() -> Check {
+    let first = Segment::private(4096)?;
+    let second = Segment::private(4096)?;
+    ensure(first.0 != second.0, || format!("two IPC_PRIVATE segments share id {}", first.0))
+}
+
+/// A new segment of 0 bytes (below `SHMMIN`) fails with `EINVAL`.
+fn shmget_size_zero_einval() -> Check {
+    fails_with(
+        "shmget(IPC_PRIVATE, 0)",
+        sysv::shmget(IPC_PRIVATE, 0, IPC_CREAT | 0o600),
+        Errno::Einval,
+    )?;
+    let key = fresh_key(2);
+    fails_with(
+        "shmget(new key, 0, IPC_CREAT)",
+        sysv::shmget(key, 0, IPC_CREAT | 0o600),
+        Errno::Einval,
+    )
+}
+
+/// A new segment larger than `SHMMAX` (`ULONG_MAX - 2^24`) fails with `EINVAL`.
+fn shmget_size_above_shmmax_einval() -> Check {
+    fails_with(
+        "shmget(IPC_PRIVATE, ULONG_MAX)",
+        sysv::shmget(IPC_PRIVATE, u64::MAX, IPC_CREAT | 0o600),
+        Errno::Einval,
+    )
+}
+
+/// Asking an existing segment for more bytes than it has fails with `EINVAL`; its size
+/// or less (0 included) gives its id.
+fn shmget_existing_smaller_einval() -> Check {
+    let key = fresh_key(4);
+    let segment = Segment::create(key, 5000, IPC_CREAT | 0o600)?;
+    fails_with("shmget(key, 5001)", sysv::shmget(key, 5001, 0o600), Errno::Einval)?;
+    equals("shmget(key, 5000)", sysv::shmget(key, 5000, 0o600), segment.0)?;
+    equals("shmget(key, 0)", sysv::shmget(key, 0, 0), segment.0)
+}
+
+/// `IPC_CREAT | IPC_EXCL` on a key that has a segment fails with `EEXIST`.
+fn shmget_create_exclusive_eexist() -> Check {
+    let key = fresh_key(5);
+    let _segment = Segment::create(key, 4096, IPC_CREAT | IPC_EXCL | 0o600)?;
+    fails_with(
+        "shmget(existing key, IPC_CREAT | IPC_EXCL)",
+        sysv::shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0o600),
+        Errno::Eexist,
+    )
+}
+
+/// `shmget` of a key with no segment, without `IPC_CREAT`, fails with `ENOENT`.
+fn shmget_missing_key_enoent() -> Check {
+    let key = fresh_key(6);
+    fails_with("shmget(missing key)", sysv::shmget(key, 4096, 0o600), Errno::Enoent)
+}
+
+/// Another user asking for read and write on a mode-0600 segment gets `EACCES`.
+fn shmget_other_user_eacces() -> Check {
+    let key = fresh_key(7);
+    let _segment = Segment::create(key, 4096, IPC_CREAT | 0o600)?;
+    Child::spawn("shm-as-other", &[&key.to_string(), "get"])?.returns(Err(Errno::Eacces))
+}
+
+/// `IPC_STAT`: `shm_segsz` is the size asked for (not rounded to pages), `shm_cpid` the
+/// creator, `shm_lpid` 0 and `shm_nattch` 0 until an attach, then the attacher.
+fn shmctl_stat_fields() -> Check {
+    let me = step("getpid", proc::getpid())? as u64;
+    let key = fresh_key(8);
+    let segment = Segment::create(key, 5000, IPC_CREAT | 0o640)?;
+    let status = segment.status()?;
+    ensure(
+        status[SEGSZ] == 5000
+            && status[CPID] == me
+            && status[LPID] == 0
+            && status[NATTCH] == 0
+            && status[STATUS_KEY] as u32 == key as u32
+            && status[STATUS_MODE] & 0o777 == 0o640,
+        || {
+            format!(
+                "new segment: segsz {}, cpid {}, lpid {}, nattch {}, key {:#x}, mode {:#o}; \
+                 expected 5000, {me}, 0, 0, {key:#x}, 0640",
+                status[SEGSZ],
+                status[CPID],
+                status[LPID],
+                status[NATTCH],
+                status[STATUS_KEY],
+                status[STATUS_MODE] & 0o777
+            )
+        },
+    )?;
+    let mapping = segment.attach(0)?;
+    let status = segment.status()?;
+    ensure(status[LPID] == me && status[NATTCH] == 1, || {
+        format!("after shmat: lpid {}, nattch {}; expected {me}, 1", status[LPID], status[NATTCH])
+    })?;
+    detach(mapping)
+}
+
+/// Every `shmat` adds one to `shm_nattch` and every `shmdt` takes one away; two
+/// attachments of one segment see each other's writes.
+fn shmat_counts_attachments() -> Check {
+    let segment = Segment::private(8192)?;
+    let first = segment.attach(0)?;
+    segment.expect_attachments(1)?;
+    let second = segment.attach(0)?;
+    segment.expect_attachments(2)?;
+    ensure(first.address() != second.address(), || {
+        format!("both attachments at {:#x}", first.address())
+    })?;
+    ensure(first.write_word(4096, 0x1234_5678), || String::from("write through the first"))?;
+    ensure(second.read_word(4096) == Some(0x1234_5678), || {
+        format!("the second attachment reads {:?}", second.read_word(4096))
+    })?;
+    detach(first)?;
+    segment.expect_attachments(1)?;
+    detach(second)?;
+    segment.expect_attachments(0)
+}
+
+/// A new segment's memory reads as zeros, and its attachment is at least its size.
+fn shmat_new_segment_zeroed() -> Check {
+    let segment = Segment::private(10000)?;
+    let mapping = segment.attach(0)?;
+    ensure(mapping.length() >= 10000, || format!("attachment of {} bytes", mapping.length()))?;
+    let mut bytes = [0xffu8; 10000];
+    ensure(mapping.read_bytes(0, &mut bytes), || String::from("read of 10000 bytes failed"))?;
+    let nonzero = bytes.iter().position(|&byte| byte != 0);
+    ensure(nonzero.is_none(), || format!("byte {nonzero:?} of a new segment is not 0"))?;
+    detach(mapping)
+}
+
+/// `shmat` at an address that is not a multiple of `SHMLBA` fails with `EINVAL` without
+/// `SHM_RND`; with it, the address is rounded down.
+fn shmat_misaligned_address_einval() -> Check {
+    let segment = Segment::private(4096)?;
+    // Find a free, aligned address: attach anywhere, note it, detach.
+    let probe = segment.attach(0)?;
+    let free = probe.address();
+    detach(probe)?;
+    fails_with(
+        "shmat(free + 1, no SHM_RND)",
+        sysv::shmat(segment.0, Some(free + 1), 0),
+        Errno::Einval,
+    )?;
+    segment.expect_attachments(0)?;
+    let rounded =
+        step("shmat(free + 1, SHM_RND)", sysv::shmat(segment.0, Some(free + 1), SHM_RND))?;
+    let address = rounded.address();
+    detach(rounded)?;
+    ensure(address == free && address % SHMLBA as usize == 0, || {
+        format!("SHM_RND attached at {address:#x}, expected {free:#x}")
+    })
+}
+
+/// Writing through a `SHM_RDONLY` attachment ends the process with SIGSEGV; the
+/// segment is unchanged.
+fn shmat_readonly_write_sigsegv() -> Check {
+    let segment = Segment::private(4096)?;
+    let mapping = segment.attach(0)?;
+    ensure(mapping.write_word(0, 41), || String::from("write failed"))?;
+    Child::spawn("shm-write-readonly", &[&segment.0.to_string()])?.killed_by(SIGSEGV)?;
+    equals("the first word", Ok(mapping.read_word(0)), Some(41))?;
+    detach(mapping)
+}
+
+/// `shmdt` of an address that is no attachment fails with `EINVAL`.
+fn shmdt_not_attached_einval() -> Check {
+    let object = step("memory object", MemoryObject::create(4096).map_err(Errno::from))?;
+    let mapping = step(
+        "map",
+        object
+            .map(0, 0, 4096, libsys::abi::memory::MAP_READ | libsys::abi::memory::MAP_WRITE)
+            .map_err(Errno::from),
+    )?;
+    let _ = libsys::handle::close(object.0);
+    fails_with("shmdt(an anonymous mapping)", sysv::shmdt(mapping), Errno::Einval)
+}
+
+/// A child's write to the segment is seen by the case, and the case's by the child.
+fn shm_data_shared_between_processes() -> Check {
+    let segment = Segment::private(4096)?;
+    let mapping = segment.attach(0)?;
+    ensure(mapping.write_word(0, 1), || String::from("write failed"))?;
+    Child::spawn("shm-write", &[&segment.0.to_string()])?.exits_with(0)?;
+    equals("the word the child wrote", Ok(mapping.read_word(0)), Some(CHILD_WORD))?;
+    detach(mapping)
+}
+
+/// A child's attachments end with it, whether it exits or is killed.
+fn shm_exit_detaches() -> Check {
+    let segment = Segment::private(4096)?;
+    let mapping = segment.attach(0)?;
+    ensure(mapping.write_word(0, 1), || String::from("write failed"))?;
+    let id = segment.0.to_string();
+    Child::spawn("shm-write", &[&id])?.exits_with(0)?;
+    segment.expect_attachments(1)?;
+    let mut holder = Child::spawn_ready("shm-hold", &[&id])?;
+    segment.expect_attachments(2)?;
+    holder.signal(SIGKILL)?;
+    holder.killed_by(SIGKILL)?;
+    eventually(|| {
+        let attachments = segment.status()?[NATTCH];
+        Ok((attachments != 1).then(|| format!("shm_nattch is {attachments}, expected 1")))
+    })?;
+    detach(mapping)
+}
+
+/// `IPC_RMID` of an attached segment frees its key at once (`shm_perm.key` 0, `SHM_DEST`
+/// in the mode) while the id keeps working until the last detach; then it is `EINVAL`.
+fn shmctl_rmid_deferred_until_detach() -> Check {
+    let key = fresh_key(16);
+    let segment = Segment::create(key, 4096, IPC_CREAT | 0o600)?;
+    let mapping = segment.attach(0)?;
+    step("shmctl(IPC_RMID)", sysv::shmctl(segment.0, IPC_RMID, &mut empty_status()))?;
+    fails_with("shmget(removed key)", sysv::shmget(key, 0, 0), Errno::Enoent)?;
+    let status = segment.status()?;
+    ensure(
+        status[STATUS_KEY] == 0 && status[STATUS_MODE] & SHM_DEST != 0 && status[NATTCH] == 1,
+        || {
+            format!(
+                "after IPC_RMID: key {:#x}, mode {:#o}, nattch {}; expected 0, SHM_DEST, 1",
+                status[STATUS_KEY], status[STATUS_MODE], status[NATTCH]
+            )
+        },
+    )?;
+    ensure(mapping.write_word(0, 7) && mapping.read_word(0) == Some(7), || {
+        String::from("the attachment stopped working after IPC_RMID")
+    })?;
+    detach(mapping)?;
+    fails_with(
+        "shmctl(IPC_STAT) after the last detach",
+        sysv::shmctl(segment.0, IPC_STAT, &mut empty_status()),
+        Errno::Einval,
+    )?;
+    fails_with("shmat after the last detach", sysv::shmat(segment.0, None, 0), Errno::Einval)
+}
+
+/// `IPC_SET` by the owner changes the mode's permission bits.
+fn shmctl_set_mode() -> Check {
+    let segment = Segment::private(4096)?;
+    let mut status = segment.status()?;
+    status[STATUS_MODE] = 0o604;
+    step("shmctl(IPC_SET, mode 0604)", sysv::shmctl(segment.0, IPC_SET, &mut status))?;
+    let mode = segment.status()?[STATUS_MODE] & 0o777;
+    ensure(mode == 0o604, || format!("mode {mode:#o} after IPC_SET, expected 0604"))
+}
+
+/// Another user, even with read and write permission, may neither `IPC_SET` nor
+/// `IPC_RMID` a segment it neither owns nor created (`EPERM`).
+fn shmctl_other_user_eperm() -> Check {
+    let key = fresh_key(18);
+    let segment = Segment::create(key, 4096, IPC_CREAT | 0o666)?;
+    let key = key.to_string();
+    Child::spawn("shm-as-other", &[&key, "set"])?.returns(Err(Errno::Eperm))?;
+    Child::spawn("shm-as-other", &[&key, "remove"])?.returns(Err(Errno::Eperm))?;
+    segment.status().map(|_| ())
+}
+
+/// An id that names no segment (-1, or a removed one) and an unknown command fail with
+/// `EINVAL`.
+fn shmctl_invalid_id_einval() -> Check {
+    let segment = Segment::private(4096)?;
+    fails_with(
+        "shmctl(command 99)",
+        sysv::shmctl(segment.0, 99, &mut empty_status()),
+        Errno::Einval,
+    )?;
+    fails_with(
+        "shmctl(-1, IPC_STAT)",
+        sysv::shmctl(-1, IPC_STAT, &mut empty_status()),
+        Errno::Einval,
+    )?;
+    fails_with("shmat(-1)", sysv::shmat(-1, None, 0), Errno::Einval)?;
+    let removed = Segment::private(4096)?;
+    let removed_id = removed.0;
+    drop(removed);
+    fails_with("shmat(removed id)", sysv::shmat(removed_id, None, 0), Errno::Einval)
 }
