@@ -229,8 +229,18 @@ impl Child {
     /// child has called [`tell_ready`] (handlers installed, ids changed, object held), so
     /// what the case sends next meets the state the case is about.
     pub fn spawn_ready(mode: &str, arguments: &[&str]) -> Result<Child, String> {
+        Child::spawn_ready_with(mode, arguments, &[])
+    }
+
+    /// [`Child::spawn_ready`] with file actions (applied before the ready pipe's).
+    pub fn spawn_ready_with(
+        mode: &str,
+        arguments: &[&str],
+        file_actions: &[FileAction],
+    ) -> Result<Child, String> {
         let (reader, writer) = step("pipe", libsys::pipe::pipe2(libsys::abi::io::O_NONBLOCK))?;
-        let mut actions = Vec::from([FileAction::Dup2(writer, READY_DESCRIPTOR)]);
+        let mut actions = Vec::from(file_actions);
+        actions.push(FileAction::Dup2(writer, READY_DESCRIPTOR));
         actions.extend(
             [reader, writer]
                 .into_iter()
