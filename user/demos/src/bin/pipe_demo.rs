@@ -101,7 +101,7 @@ fn parent(lines: &[&str]) -> Result<(), Failure> {
     );
     let lines_read = wait_for(child)?;
     libsys::println!(
-        "pipe-demo: parent (pid {pid}): child {child} exited with status {lines_read}"
+        "pipe-demo: parent (pid {pid}): child {child} exited with status {lines_read} (the number of lines it read)"
     );
     if lines_read != lines.len().min(255) {
         return Err((

@@ -193,7 +193,7 @@ fn share_with_child(pid: Pid, name: &str, descriptor: Fd) -> Result<u64, Failure
             numbers.join(" ")
         );
         libsys::println!(
-            "shm-demo: parent (pid {pid}): both opened inode {inode} (child: inode {child_inode}); parent maps it at {:#x}, child at {child_address:#x}: one object, the same frames",
+            "shm-demo: parent (pid {pid}): both opened inode {inode} (child: {child_inode}), mapped it (parent at {:#x}, child at {child_address:#x}) and read what the other wrote: one memory object, the same frames",
             mapping.address()
         );
         (child, child_inode, count, numbers, reply, writer)
