@@ -6,6 +6,7 @@
 //! [`courier_abi::start::PROC_HANDLE`]); every call here is one IPC call to proc. A
 //! program started by the kernel directly has no proc and gets `ENOSYS`.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
@@ -531,6 +532,34 @@ pub fn process_info(pid: Pid) -> Result<ProcessInfo, Errno> {
         zombie: words[3] == courier_abi::proc::STATE_ZOMBIE,
         stopped: words[3] == courier_abi::proc::STATE_STOPPED,
     })
+}
+
+/// The name `pid` was started under (its image name, as `/proc/<pid>/comm` tells; cut at
+/// `courier_abi::proc::PROCESS_NAME_BYTES` bytes).
+///
+/// # Errors
+///
+/// `ESRCH`.
+pub fn process_name(pid: Pid) -> Result<String, Errno> {
+    if pid <= 0 {
+        return Err(Errno::Esrch);
+    }
+    let words = request(ProcRequest::ProcessName { pid: pid as u64 })?;
+    let mut bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
+    let length = bytes.iter().position(|&byte| byte == 0).unwrap_or(bytes.len());
+    bytes.truncate(length);
+    String::from_utf8(bytes).map_err(|_| Errno::Eio)
+}
+
+/// The smallest pid above `after` that proc knows (running, stopped or not yet reaped):
+/// `next_process(0)`, then `next_process` of each answer, lists every process.
+///
+/// # Errors
+///
+/// `ESRCH` when there is none.
+pub fn next_process(after: Pid) -> Result<Pid, Errno> {
+    let after = u64::from(after.max(0) as u32);
+    request(ProcRequest::NextProcess { after }).map(|words| pid_of(words[0]))
 }
 
 /// `WIFEXITED(status)`.

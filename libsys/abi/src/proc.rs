@@ -70,6 +70,13 @@ pub enum ProcOperation {
     /// `alarm`: word 0 is the delay in nanoseconds (0 cancels). Answer: the nanoseconds
     /// that were left on the previous alarm (0 if none).
     Alarm = 20,
+    /// The name `pid` was started under (its image name, as `/proc/<pid>/comm`): up to
+    /// [`PROCESS_NAME_BYTES`] bytes packed into the answer's words, first byte lowest,
+    /// zero-padded. `ESRCH` when proc does not know `pid`.
+    ProcessName = 21,
+    /// The smallest pid greater than word 0 that proc knows (running, stopped or not yet
+    /// reaped), for listing processes. Answer: that pid. `ESRCH` when there is none.
+    NextProcess = 22,
 }
 
 impl ProcOperation {
@@ -96,6 +103,8 @@ impl ProcOperation {
             18 => ProcOperation::Queue,
             19 => ProcOperation::DefaultAction,
             20 => ProcOperation::Alarm,
+            21 => ProcOperation::ProcessName,
+            22 => ProcOperation::NextProcess,
             _ => return None,
         })
     }
@@ -115,6 +124,10 @@ pub const WAIT_NO_HANG: u64 = 1;
 pub const WAIT_UNTRACED: u64 = 2;
 /// `Wait` option: also report stopped children that continued, as `WCONTINUED`.
 pub const WAIT_CONTINUED: u64 = 8;
+
+/// The most bytes of a name `ProcessName` answers (the four answer words); longer image
+/// names are cut, as Linux cuts `comm`.
+pub const PROCESS_NAME_BYTES: usize = MESSAGE_WORDS * 8;
 
 /// `ProcessInfo` state: the process is stopped.
 pub const STATE_STOPPED: u64 = 2;
@@ -186,6 +199,16 @@ pub enum ProcRequest {
     ProcessInfo {
         /// The process.
         pid: u64,
+    },
+    /// A process's name.
+    ProcessName {
+        /// The process.
+        pid: u64,
+    },
+    /// The next process after a pid.
+    NextProcess {
+        /// Answer with the smallest known pid above this one.
+        after: u64,
     },
     /// Offer a service (the endpoint travels with the message).
     RegisterService {
@@ -263,6 +286,8 @@ impl ProcRequest {
             ProcRequest::SetUserId { uid } => (ProcOperation::SetUserId, [uid, 0, 0, 0]),
             ProcRequest::SetGroupId { gid } => (ProcOperation::SetGroupId, [gid, 0, 0, 0]),
             ProcRequest::ProcessInfo { pid } => (ProcOperation::ProcessInfo, [pid, 0, 0, 0]),
+            ProcRequest::ProcessName { pid } => (ProcOperation::ProcessName, [pid, 0, 0, 0]),
+            ProcRequest::NextProcess { after } => (ProcOperation::NextProcess, [after, 0, 0, 0]),
             ProcRequest::RegisterService { service } => {
                 (ProcOperation::RegisterService, [service, 0, 0, 0])
             }
@@ -305,6 +330,8 @@ impl ProcRequest {
             ProcOperation::SetUserId => ProcRequest::SetUserId { uid: words[0] },
             ProcOperation::SetGroupId => ProcRequest::SetGroupId { gid: words[0] },
             ProcOperation::ProcessInfo => ProcRequest::ProcessInfo { pid: words[0] },
+            ProcOperation::ProcessName => ProcRequest::ProcessName { pid: words[0] },
+            ProcOperation::NextProcess => ProcRequest::NextProcess { after: words[0] },
             ProcOperation::RegisterService => ProcRequest::RegisterService { service: words[0] },
             ProcOperation::Connect => ProcRequest::Connect { service: words[0] },
             ProcOperation::CredentialsOf => ProcRequest::CredentialsOf { pid: words[0] },
@@ -344,6 +371,8 @@ mod tests {
             ProcRequest::SetUserId { uid: 1000 },
             ProcRequest::SetGroupId { gid: 100 },
             ProcRequest::ProcessInfo { pid: 1 },
+            ProcRequest::ProcessName { pid: 6 },
+            ProcRequest::NextProcess { after: 4 },
             ProcRequest::RegisterService { service: 1 },
             ProcRequest::Connect { service: 2 },
             ProcRequest::CredentialsOf { pid: 3 },

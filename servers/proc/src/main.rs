@@ -39,8 +39,8 @@ use libsys::abi::ipc::{
     Received, ReceivedKind, TRANSFER_MOVE,
 };
 use libsys::abi::proc::{
-    ProcRequest, SPAWN_FLAGS, SPAWN_SET_PROCESS_GROUP, SPAWN_SET_SESSION, STATE_LIVE,
-    STATE_STOPPED, STATE_ZOMBIE,
+    PROCESS_NAME_BYTES, ProcRequest, SPAWN_FLAGS, SPAWN_SET_PROCESS_GROUP, SPAWN_SET_SESSION,
+    STATE_LIVE, STATE_STOPPED, STATE_ZOMBIE,
 };
 use libsys::abi::process::ExitStatus;
 use libsys::abi::signal::{DefaultAction, Disposition, SI_KERNEL, SIGALRM, default_action};
@@ -106,6 +106,7 @@ fn run() -> Result<i32, Errno> {
         pending: None,
     };
     let init = proc.table.create_init();
+    proc.table.set_name(init, INIT_IMAGE);
     let console = |descriptor: u32, status: u64| DescriptorEntry {
         descriptor,
         kind: DESCRIPTOR_CONSOLE,
@@ -455,6 +456,20 @@ impl Proc {
                     state,
                 ]))
             }
+            ProcRequest::ProcessName { pid } => {
+                let name = self.table.name(pid_argument(pid)?).ok_or(Errno::Esrch)?;
+                let mut packed = [0u8; PROCESS_NAME_BYTES];
+                packed[..name.len()].copy_from_slice(name.as_bytes());
+                let mut answer = [0u64; MESSAGE_WORDS];
+                for (word, bytes) in answer.iter_mut().zip(packed.as_chunks::<8>().0) {
+                    *word = u64::from_le_bytes(*bytes);
+                }
+                Ok(answer)
+            }
+            ProcRequest::NextProcess { after } => {
+                let after = Pid::try_from(after).unwrap_or(Pid::MAX);
+                self.table.next_pid(after).map(|pid| words(&[u64::from(pid)])).ok_or(Errno::Esrch)
+            }
             ProcRequest::CredentialsOf { pid } => {
                 let credentials = self.table.credentials(pid_argument(pid)?).ok_or(Errno::Esrch)?;
                 Ok(words(&[
@@ -515,6 +530,7 @@ impl Proc {
             new_session: flags & SPAWN_SET_SESSION != 0,
         };
         let pid = self.table.create(caller, options)?;
+        self.table.set_name(pid, image);
         self.start(pid, image, block, servers)?;
         Ok(words(&[u64::from(pid)]))
     }

@@ -3,8 +3,8 @@
 //! The console gives raw bytes (the kernel collects them by interrupt, nothing is echoed),
 //! so the shell echoes and edits. At the prompt it edits a command line; while a
 //! foreground job runs it edits the job's input lines and passes them on through a pipe
-//! (see `main.rs`), turning Ctrl-C into SIGINT for the job's process group and Ctrl-D
-//! into end of file.
+//! (see `main.rs`), turning Ctrl-C into SIGINT, Ctrl-\ into SIGQUIT and Ctrl-Z into
+//! SIGTSTP for the job's process group, and Ctrl-D into end of file.
 //!
 //! Keys: printable characters are inserted at the end and echoed; Backspace (DEL or ^H)
 //! erases one; Ctrl-U erases the line; Ctrl-C abandons it; Ctrl-D on an empty line is end
@@ -24,6 +24,8 @@ pub const INTERRUPT: u8 = 0x03;
 pub const END_OF_FILE: u8 = 0x04;
 /// Ctrl-\.
 pub const QUIT: u8 = 0x1c;
+/// Ctrl-Z.
+pub const SUSPEND: u8 = 0x1a;
 const KILL_LINE: u8 = 0x15;
 const BACKSPACE: u8 = 0x08;
 const DELETE: u8 = 0x7f;
@@ -44,6 +46,8 @@ pub enum Event {
     Flush(String),
     /// Ctrl-\.
     Quit,
+    /// Ctrl-Z.
+    Suspend,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,6 +200,11 @@ impl Editor {
                 echo(b"^\\\n");
                 self.line.clear();
                 Event::Quit
+            }
+            SUSPEND => {
+                echo(b"^Z\n");
+                self.line.clear();
+                Event::Suspend
             }
             END_OF_FILE if self.line.is_empty() => Event::EndOfFile,
             END_OF_FILE => Event::Flush(core::mem::take(&mut self.line)),

@@ -16,11 +16,13 @@
 //! unreported continue.
 
 use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use courier_abi::Errno;
 use courier_abi::proc::{
-    WAIT_CONTINUED as CONTINUED_OPTION, WAIT_NO_HANG, WAIT_UNTRACED as UNTRACED_OPTION,
+    PROCESS_NAME_BYTES, WAIT_CONTINUED as CONTINUED_OPTION, WAIT_NO_HANG,
+    WAIT_UNTRACED as UNTRACED_OPTION,
 };
 use courier_abi::signal::{
     CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, DefaultAction, Disposition,
@@ -162,6 +164,8 @@ struct Process<W> {
     unreported: Option<Report>,
     /// Signals that came while it was stopped, in arrival order, posted when it continues.
     held: Vec<SignalInfo>,
+    /// The name it was started under (its image name, cut to `PROCESS_NAME_BYTES`).
+    name: String,
 }
 
 impl<W> Process<W> {
@@ -185,6 +189,7 @@ impl<W> Process<W> {
             continue_generation: 0,
             unreported: None,
             held: Vec::new(),
+            name: String::new(),
         }
     }
 
@@ -800,6 +805,28 @@ impl<W: Clone + PartialEq> ProcessTable<W> {
         }
         credentials.egid = gid;
         Ok(())
+    }
+
+    /// Names `pid` (its image name), cut to [`PROCESS_NAME_BYTES`] bytes at a character
+    /// boundary. Does nothing for no such process.
+    pub fn set_name(&mut self, pid: Pid, name: &str) {
+        if let Some(process) = self.processes.get_mut(&pid) {
+            let mut end = name.len().min(PROCESS_NAME_BYTES);
+            while !name.is_char_boundary(end) {
+                end -= 1;
+            }
+            process.name = String::from(&name[..end]);
+        }
+    }
+
+    /// The name of `pid` (empty if it was never named); `None` for no such process.
+    pub fn name(&self, pid: Pid) -> Option<&str> {
+        self.processes.get(&pid).map(|process| process.name.as_str())
+    }
+
+    /// The smallest pid above `after` in the table (zombies included), for listing.
+    pub fn next_pid(&self, after: Pid) -> Option<Pid> {
+        self.processes.range(after.saturating_add(1)..).next().map(|(&pid, _)| pid)
     }
 
     /// Facts about `pid`; `None` for no such process.

@@ -115,6 +115,35 @@ fn children_inherit_group_session_and_credentials_and_get_increasing_pids() {
     assert_eq!(table.live_pids(), vec![1, 2, 3]);
 }
 
+#[test]
+fn names_are_kept_cut_and_listed_in_pid_order_until_reaped() {
+    let mut table = table_with_init();
+    let first = spawn(&mut table, INIT);
+    let second = spawn(&mut table, INIT);
+    assert_eq!(table.name(first), Some(""));
+    table.set_name(first, "msgq-client");
+    // Cut at PROCESS_NAME_BYTES, never inside a character.
+    let long = "é".repeat(courier_abi::proc::PROCESS_NAME_BYTES);
+    table.set_name(second, &long);
+    let cut = table.name(second).expect("exists");
+    assert!(cut.len() <= courier_abi::proc::PROCESS_NAME_BYTES && long.starts_with(cut));
+    assert_eq!(cut.len(), courier_abi::proc::PROCESS_NAME_BYTES);
+    assert_eq!(table.name(first), Some("msgq-client"));
+    assert_eq!(table.next_pid(0), Some(INIT));
+    assert_eq!(table.next_pid(INIT), Some(first));
+    assert_eq!(table.next_pid(first), Some(second));
+    assert_eq!(table.next_pid(second), None);
+    // A zombie keeps its name and place until it is reaped.
+    let _ = table.exited(first, 0);
+    assert_eq!(table.name(first), Some("msgq-client"));
+    assert_eq!(table.next_pid(INIT), Some(first));
+    let _ = table.wait(INIT, first as i32, 0, 0);
+    assert_eq!(table.name(first), None);
+    assert_eq!(table.next_pid(INIT), Some(second));
+    table.set_name(999, "nobody");
+    assert_eq!(table.name(999), None);
+}
+
 impl Credentials {
     fn with_gids(mut self, gid: u32) -> Credentials {
         self.gid = gid;

@@ -1,38 +1,43 @@
-//! ps: the processes proc knows: pid, parent, process group, session and state.
+//! ps: every process proc knows, with its pid, parent, process group, session, state and
+//! name (the image it was started from, as `/proc/<pid>/comm`).
 //!
-//! proc keeps no process names (`ProcessInfo` has none), so there is no name column.
-//! There is no call that lists pids either: `ps` asks about every pid from 1 to its own
-//! plus a margin (pids are handed out in increasing order).
+//! `ps` takes no arguments. The states are those of Linux's `ps` STAT column: `R` running
+//! (or ready, or blocked in a call), `T` stopped, `Z` ended and not reaped yet.
 
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
 
-use libsys::println;
 use libsys::proc;
+use libsys::{eprintln, println};
 
 libsys::main!(main);
 
-/// Pids above the caller's that are still asked about (children of earlier processes).
-const MARGIN: i32 = 64;
-
 fn main() -> i32 {
-    let own = proc::getpid().unwrap_or(1);
-    println!("{:>5} {:>5} {:>5} {:>5} STATE", "PID", "PPID", "PGID", "SID");
-    for pid in 1..=own + MARGIN {
-        if let Ok(info) = proc::process_info(pid) {
-            let state = if info.zombie {
-                "zombie"
-            } else if info.stopped {
-                "stopped"
-            } else {
-                "running"
-            };
-            println!(
-                "{pid:>5} {:>5} {:>5} {:>5} {state}",
-                info.parent, info.process_group, info.session
-            );
-        }
+    if libsys::env::args().count() > 1 {
+        eprintln!("usage: ps");
+        return 2;
+    }
+    println!("{:>5} {:>5} {:>5} {:>5} S COMMAND", "PID", "PPID", "PGID", "SID");
+    let mut pid = 0;
+    while let Ok(next) = proc::next_process(pid) {
+        pid = next;
+        // A process may end between the two calls.
+        let Ok(info) = proc::process_info(pid) else { continue };
+        let state = if info.zombie {
+            'Z'
+        } else if info.stopped {
+            'T'
+        } else {
+            'R'
+        };
+        let name = proc::process_name(pid).unwrap_or_default();
+        // As Linux's ps marks a zombie.
+        let defunct = if info.zombie { " <defunct>" } else { "" };
+        println!(
+            "{pid:>5} {:>5} {:>5} {:>5} {state} {name}{defunct}",
+            info.parent, info.process_group, info.session
+        );
     }
     0
 }
