@@ -387,6 +387,6 @@ mod tests {
             assert_eq!(ProcRequest::from_message(label, words), Some(request));
         }
         assert_eq!(ProcRequest::from_message(0, [0; 4]), None);
-        assert_eq!(ProcRequest::from_message(21, [0; 4]), None);
+        assert_eq!(ProcRequest::from_message(23, [0; 4]), None);
     }
 }
