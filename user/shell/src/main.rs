@@ -74,7 +74,9 @@ Keys: Backspace, Ctrl-U (erase line), Ctrl-C (interrupt), Ctrl-Z (stop), Ctrl-D 
 Builtins: echo, exit [n], jobs, wait [%n|pid], fg [%n], bg [%n], export NAME[=value], unset NAME,
   set, help, true, false
 Programs: ps, kill [-SIG] pid|-pgid, ls [-l] [path], cat [file...], echo, mkdir, rm, mkfifo, sleep,
-  ipcs [-q|-s|-m], ipcrm -q|-s|-m id | -Q|-S|-M key, free, and every program in the boot image";
+  ipcs [-q|-s|-m], ipcmk -Q | -S n | -M size, ipcrm -q|-s|-m id | -Q|-S|-M key, free,
+  and every program in the boot image (demos: pipe-demo, fifo-server, fifo-client,
+  sysv-producer, sysv-consumer, msgq-server, msgq-client, shm-demo, signal-demo)";
 
 /// Where one process of a job stands, as the shell last saw it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -32,6 +32,14 @@ pub fn parse_signal(text: &str) -> Option<u32> {
     })
 }
 
+/// A number in decimal, or in hexadecimal with `0x` (System V keys and ids).
+pub fn parse_number(text: &str) -> Option<i32> {
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hexadecimal) => u32::from_str_radix(hexadecimal, 16).ok().map(|value| value as i32),
+        None => text.parse().ok(),
+    }
+}
+
 /// Writes all of `bytes` to `descriptor`.
 ///
 /// # Errors

@@ -5,19 +5,11 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use courier_tools::arguments;
 use courier_tools::sysv_listing::Family;
+use courier_tools::{arguments, parse_number};
 use libsys::eprintln;
 
 libsys::main!(main);
-
-/// A number in decimal, or in hexadecimal with `0x`.
-fn parse_number(text: &str) -> Option<i32> {
-    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hexadecimal) => u32::from_str_radix(hexadecimal, 16).ok().map(|value| value as i32),
-        None => text.parse().ok(),
-    }
-}
 
 fn main() -> i32 {
     let arguments = arguments();
