@@ -40,6 +40,7 @@ pub const CASES: &[Case] = &[
     Case { name: "setpgid-errors", run: setpgid_errors },
     Case { name: "setsid-group-leader-eperm", run: setsid_group_leader_eperm },
     Case { name: "setsid-in-child-new-session", run: setsid_in_child_new_session },
+    Case { name: "spawn-passes-arguments", run: spawn_passes_arguments },
     Case { name: "spawn-missing-image-enoent", run: spawn_missing_image_enoent },
     Case { name: "kill-errors", run: kill_errors },
 ];
@@ -300,6 +301,15 @@ fn setsid_group_leader_eperm() -> Check {
 fn setsid_in_child_new_session() -> Check {
     let mut child = Child::spawn("process-setsid", &[])?;
     child.exits_with(0)
+}
+
+/// spawn starts the image with the arguments given (here a helper told by them to exit
+/// with 12) and returns the new child's pid.
+fn spawn_passes_arguments() -> Check {
+    let arguments = [PROGRAM, "child", "process-exit", "12"];
+    let pid =
+        step("spawn", proc::spawn(PROGRAM, &arguments, &[], &[], &SpawnAttributes::default()))?;
+    Child::adopt(pid).exits_with(12)
 }
 
 /// spawn of an image that does not exist fails with ENOENT and starts nothing.
