@@ -112,7 +112,12 @@ fn main() -> i32 {
         Ok(()) => 0,
         Err((what, error)) => {
             let role = if is_child { "child: " } else { "" };
-            libsys::eprintln!("shm-demo: {role}{what}: {error}");
+            let hint = if error == Errno::Eexist && !is_child {
+                format!(" (left by an earlier run? rm /dev/shm/{})", name.trim_start_matches('/'))
+            } else {
+                String::new()
+            };
+            libsys::eprintln!("shm-demo: {role}{what}: {error}{hint}");
             1
         }
     }
@@ -137,11 +142,8 @@ fn read_message(mapping: &Mapping, at: usize) -> String {
 /// what it wrote, unlinks the object.
 fn parent(name: &str) -> Result<(), Failure> {
     let pid = proc::getpid().map_err(failed("getpid"))?;
-    let descriptor = fs::shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600).map_err(|error| {
-        let hint =
-            if error == Errno::Eexist { " (left by an earlier run? rm /dev/shm/...)" } else { "" };
-        (format!("shm_open {name}{hint}"), error)
-    })?;
+    let descriptor = fs::shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600)
+        .map_err(|error| (format!("shm_open {name}"), error))?;
     let result = share_with_child(pid, name, descriptor);
     let _ = fd::close(descriptor);
     let unlinked = fs::shm_unlink(name);
