@@ -13,9 +13,9 @@ use alloc::vec::Vec;
 use libsys::Errno;
 use libsys::proc;
 use libsys::sysv::{
-    self, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT, MSG_EXCEPT,
-    MSG_NOERROR, STATUS_CGID, STATUS_CUID, STATUS_GID, STATUS_KEY, STATUS_MESSAGE_FIELDS,
-    STATUS_MODE, STATUS_UID, STATUS_WORDS, Status,
+    self, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT,
+    MSG_EXCEPT, MSG_NOERROR, STATUS_CGID, STATUS_CUID, STATUS_GID, STATUS_KEY,
+    STATUS_MESSAGE_FIELDS, STATUS_MODE, STATUS_UID, STATUS_WORDS, Status,
 };
 
 use crate::framework::{
@@ -48,6 +48,11 @@ pub const CASES: &[Case] = &[
     Case { name: "msgctl-rmid-wakes-waiters-eidrm", run: msgctl_rmid_wakes_waiters_eidrm },
     Case { name: "msg-removed-id-einval", run: msg_removed_id_einval },
     Case { name: "msgctl-invalid-command-einval", run: msgctl_invalid_command_einval },
+    Case { name: "msgsnd-message-count-limit-eagain", run: msgsnd_message_count_limit_eagain },
+    Case { name: "msgrcv-except-needs-positive-type", run: msgrcv_except_needs_positive_type },
+    Case { name: "msgrcv-empty-buffer", run: msgrcv_empty_buffer },
+    Case { name: "msgctl-ipc-info-limits", run: msgctl_ipc_info_limits },
+    Case { name: "msgctl-set-owner-grants-control", run: msgctl_set_owner_grants_control },
 ];
 
 /// Linux's `MSGMNB`: a new queue's `msg_qbytes`, the most an unprivileged `IPC_SET` may
@@ -521,4 +526,75 @@ fn msgctl_invalid_command_einval() -> Check {
         Errno::Einval,
     )?;
     fails_with("msgsnd(-1)", sysv::msgsnd(-1, 1, b"x", IPC_NOWAIT), Errno::Einval)
+}
+
+/// A queue holds at most `msg_qbytes` messages, whatever their size: with `msg_qbytes` 4,
+/// a fifth empty message fails with `EAGAIN` under `IPC_NOWAIT`.
+fn msgsnd_message_count_limit_eagain() -> Check {
+    let queue = Queue::private()?;
+    let mut status = queue.status()?;
+    status[QBYTES] = 4;
+    step("msgctl(IPC_SET, qbytes 4)", sysv::msgctl(queue.0, IPC_SET, &mut status))?;
+    for _ in 0..4 {
+        queue.send(1, b"")?;
+    }
+    fails_with(
+        "msgsnd(IPC_NOWAIT) of a fifth empty message",
+        sysv::msgsnd(queue.0, 1, b"", IPC_NOWAIT),
+        Errno::Eagain,
+    )?;
+    queue.holds(4, 0)
+}
+
+/// `MSG_EXCEPT` only changes a positive type: with type 0 it takes the first message, with
+/// a negative type the first of the lowest type.
+fn msgrcv_except_needs_positive_type() -> Check {
+    let queue = Queue::private()?;
+    for (message_type, body) in [(2, "b"), (1, "a"), (3, "c")] {
+        queue.send(message_type, body.as_bytes())?;
+    }
+    queue.expect(0, MSG_EXCEPT, (2, "b"))?;
+    queue.expect(-3, MSG_EXCEPT, (1, "a"))?;
+    queue.expect(2, MSG_EXCEPT, (3, "c"))
+}
+
+/// An empty message fits a buffer of 0 bytes; a non-empty one fails with `E2BIG` and stays.
+fn msgrcv_empty_buffer() -> Check {
+    let queue = Queue::private()?;
+    queue.send(4, b"")?;
+    queue.send(5, b"x")?;
+    equals("msgrcv of an empty message into 0 bytes", queue.receive(0, 0, 0), (4, Vec::new()))?;
+    fails_with("msgrcv of 1 byte into 0", queue.receive(0, 0, 0), Errno::E2big)?;
+    queue.holds(1, 1)
+}
+
+/// `IPC_INFO` reports Linux's default limits: `msgmax` 8192, `msgmnb` 16384, `msgmni`
+/// 32000.
+fn msgctl_ipc_info_limits() -> Check {
+    let _queue = Queue::private()?;
+    let mut info = empty_status();
+    step("msgctl(0, IPC_INFO)", sysv::msgctl(0, IPC_INFO, &mut info))?;
+    let (msgmax, msgmnb, msgmni) = (info[2], info[3], info[4]);
+    ensure((msgmax, msgmnb, msgmni) == (MSGMAX as u64, MSGMNB, 32000), || {
+        format!("msgmax {msgmax}, msgmnb {msgmnb}, msgmni {msgmni}; expected 8192, 16384, 32000")
+    })
+}
+
+/// `IPC_SET` of `msg_perm.uid` hands the queue to another user, who may then remove it;
+/// the creator's ids stay.
+fn msgctl_set_owner_grants_control() -> Check {
+    let key = fresh_key(28);
+    let queue = Queue::create(key, IPC_CREAT | 0o600)?;
+    let mut status = queue.status()?;
+    status[STATUS_UID] = u64::from(OTHER_USER);
+    step("msgctl(IPC_SET, uid 1000)", sysv::msgctl(queue.0, IPC_SET, &mut status))?;
+    let status = queue.status()?;
+    ensure(status[STATUS_UID] == u64::from(OTHER_USER) && status[STATUS_CUID] == 0, || {
+        format!(
+            "after IPC_SET: uid {}, cuid {}; expected 1000, 0",
+            status[STATUS_UID], status[STATUS_CUID]
+        )
+    })?;
+    Child::spawn("msg-as-other", &[&key.to_string(), "remove"])?.returns(Ok(()))?;
+    fails_with("msgget(key) after the new owner removed it", sysv::msgget(key, 0), Errno::Enoent)
 }

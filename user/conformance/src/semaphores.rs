@@ -16,9 +16,9 @@ use libsys::Errno;
 use libsys::abi::signal::SIGKILL;
 use libsys::proc;
 use libsys::sysv::{
-    self, GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE,
-    IPC_RMID, IPC_STAT, SEM_UNDO, SETALL, SETVAL, STATUS_SEMAPHORE_FIELDS, STATUS_WORDS,
-    SemaphoreOperation, Status,
+    self, GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_NOWAIT,
+    IPC_PRIVATE, IPC_RMID, IPC_STAT, SEM_UNDO, SETALL, SETVAL, STATUS_SEMAPHORE_FIELDS,
+    STATUS_WORDS, SemaphoreOperation, Status,
 };
 use libsys::time;
 
@@ -52,6 +52,11 @@ pub const CASES: &[Case] = &[
     Case { name: "semtimedop-timeout-eagain", run: semtimedop_timeout_eagain },
     Case { name: "sem-removed-id-einval", run: sem_removed_id_einval },
     Case { name: "semctl-invalid-command-einval", run: semctl_invalid_command_einval },
+    Case { name: "semop-no-operations-einval", run: semop_no_operations_einval },
+    Case { name: "semop-waiters-woken-in-order", run: semop_waiters_woken_in_order },
+    Case { name: "sem-undo-above-semaem-erange", run: sem_undo_above_semaem_erange },
+    Case { name: "semctl-ipc-info-limits", run: semctl_ipc_info_limits },
+    Case { name: "semctl-other-user-rmid-eperm", run: semctl_other_user_rmid_eperm },
 ];
 
 /// Linux's `SEMMSL`: the most semaphores in a set.
@@ -76,7 +81,9 @@ const SETUP_FAILED: i32 = 201;
 /// - `sem-hold ID NUMBER OPERATION FLAGS`: does that `semop`, says it is ready and
 ///   sleeps until killed;
 /// - `sem-get-as-other KEY`: becomes user 1000 and exits with the outcome of
-///   `semget(KEY, 0, 0600)`.
+///   `semget(KEY, 0, 0600)`;
+/// - `sem-remove-as-other KEY`: becomes user 1000 and exits with the outcome of
+///   `IPC_RMID` of the set of KEY.
 pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
     match mode {
         "sem-op" => {
@@ -100,12 +107,16 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
                 sleep(Duration::from_secs(1));
             }
         }
-        "sem-get-as-other" => {
+        "sem-get-as-other" | "sem-remove-as-other" => {
             let key: i32 = number_argument(arguments, 0)?;
             if proc::setgid(OTHER_USER).is_err() || proc::setuid(OTHER_USER).is_err() {
                 return Some(SETUP_FAILED);
             }
-            Some(outcome_code(sysv::semget(key, 0, 0o600)))
+            if mode == "sem-get-as-other" {
+                return Some(outcome_code(sysv::semget(key, 0, 0o600)));
+            }
+            let Ok(id) = sysv::semget(key, 0, 0) else { return Some(SETUP_FAILED) };
+            Some(outcome_code(sysv::semctl(id, 0, IPC_RMID, 0)))
         }
         _ => None,
     }
@@ -495,4 +506,63 @@ fn semctl_invalid_command_einval() -> Check {
     fails_with("semctl(GETVAL, number 2 of 2)", sysv::semctl(set.0, 2, GETVAL, 0), Errno::Einval)?;
     fails_with("semctl(SETVAL, number -1)", sysv::semctl(set.0, -1, SETVAL, 1), Errno::Einval)?;
     fails_with("semctl(-1, GETVAL)", sysv::semctl(-1, 0, GETVAL, 0), Errno::Einval)
+}
+
+/// `semop` with no operations fails with `EINVAL`.
+fn semop_no_operations_einval() -> Check {
+    let set = SemaphoreSet::private(1)?;
+    fails_with("semop of 0 operations", set.operate(&[]), Errno::Einval)
+}
+
+/// Two children waiting to decrement are served in the order they started waiting: one
+/// increment wakes the first only.
+fn semop_waiters_woken_in_order() -> Check {
+    let set = SemaphoreSet::private(1)?;
+    let mut first = set.child_operation(0, -1, 0)?;
+    set.becomes(0, WAITING_FOR_INCREASE, 1)?;
+    let mut second = set.child_operation(0, -1, 0)?;
+    set.becomes(0, WAITING_FOR_INCREASE, 2)?;
+    step("semop(+1)", set.operate(&[operation(0, 1, 0)]))?;
+    first.returns(Ok(()))?;
+    second.keeps_running(SETTLE)?;
+    set.expect(0, WAITING_FOR_INCREASE, 1)?;
+    step("semop(+1)", set.operate(&[operation(0, 1, 0)]))?;
+    second.returns(Ok(()))
+}
+
+/// A `SEM_UNDO` operation that would take the process's adjustment past `SEMAEM` (32767)
+/// fails with `ERANGE` and changes nothing.
+fn sem_undo_above_semaem_erange() -> Check {
+    let set = SemaphoreSet::private(1)?;
+    set.set_value(0, SEMVMX)?;
+    step("semop(-32767, SEM_UNDO)", set.operate(&[operation(0, -(SEMVMX as i16), SEM_UNDO)]))?;
+    step("semop(+1)", set.operate(&[operation(0, 1, 0)]))?;
+    fails_with(
+        "semop(-1, SEM_UNDO) with an adjustment of 32767",
+        set.operate(&[operation(0, -1, SEM_UNDO)]),
+        Errno::Erange,
+    )?;
+    set.expect(0, VALUE, 1)?;
+    step("semop(-1) without SEM_UNDO", set.operate(&[operation(0, -1, 0)]))
+}
+
+/// `IPC_INFO` reports Linux's default limits: `semmsl` 32000, `semopm` 500, `semvmx`
+/// 32767, `semaem` 32767.
+fn semctl_ipc_info_limits() -> Check {
+    let _set = SemaphoreSet::private(1)?;
+    let mut info: Status = [0; STATUS_WORDS];
+    step("semctl(0, IPC_INFO)", sysv::semctl_status(0, IPC_INFO, &mut info))?;
+    let got = (info[4], info[5], info[8], info[9]);
+    ensure(got == (32000, 500, 32767, 32767), || {
+        format!("semmsl, semopm, semvmx, semaem {got:?}; expected (32000, 500, 32767, 32767)")
+    })
+}
+
+/// Another user, even with read and write permission, may not remove a set it neither
+/// owns nor created (`EPERM`).
+fn semctl_other_user_rmid_eperm() -> Check {
+    let key = fresh_key(28);
+    let set = SemaphoreSet::create(key, 1, IPC_CREAT | 0o666)?;
+    Child::spawn("sem-remove-as-other", &[&key.to_string()])?.returns(Err(Errno::Eperm))?;
+    set.expect(0, VALUE, 0)
 }

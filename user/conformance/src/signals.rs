@@ -15,14 +15,14 @@ use core::time::Duration;
 
 use libsys::Errno;
 use libsys::abi::signal::{
-    CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NODEFER, SA_RESETHAND, SA_RESTART, SA_SIGINFO,
-    SI_QUEUE, SI_USER, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGALRM, SIGCHLD, SIGCONT, SIGINT,
-    SIGKILL, SIGNAL_MAX, SIGNAL_REALTIME_MIN, SIGQUIT, SIGSTOP, SIGTERM, SIGURG, SIGUSR1, SIGUSR2,
-    SIGWINCH,
+    CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NODEFER, SA_RESETHAND, SA_RESTART,
+    SA_SIGINFO, SI_QUEUE, SI_USER, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGALRM, SIGCHLD, SIGCONT,
+    SIGINT, SIGKILL, SIGNAL_MAX, SIGNAL_REALTIME_MIN, SIGQUIT, SIGSTOP, SIGTERM, SIGTSTP, SIGTTIN,
+    SIGTTOU, SIGURG, SIGUSR1, SIGUSR2, SIGWINCH,
 };
 use libsys::fd::{self, Fd};
 use libsys::pipe;
-use libsys::proc::{self, FileAction, Pid, WCONTINUED, WNOHANG, WUNTRACED};
+use libsys::proc::{self, FileAction, Pid, SpawnAttributes, WCONTINUED, WNOHANG, WUNTRACED};
 use libsys::signal::{self, Handler, SigAction, SignalInfo, SignalSet};
 use libsys::time;
 
@@ -64,6 +64,12 @@ pub const CASES: &[Case] = &[
     Case { name: "sigsuspend-restores-mask", run: sigsuspend_restores_mask },
     Case { name: "pipe-read-eintr-without-restart", run: pipe_read_eintr_without_restart },
     Case { name: "pipe-read-restarts-with-sa-restart", run: pipe_read_restarts_with_sa_restart },
+    Case { name: "ignore-discards-pending", run: ignore_discards_pending },
+    Case { name: "kill-negative-pid-reaches-group", run: kill_negative_pid_reaches_group },
+    Case { name: "stop-signals-stop-by-default", run: stop_signals_stop_by_default },
+    Case { name: "sigchld-exit-cld-exited", run: sigchld_exit_cld_exited },
+    Case { name: "sigchld-ignored-no-zombies", run: sigchld_ignored_no_zombies },
+    Case { name: "nanosleep-eintr-reports-remaining", run: nanosleep_eintr_reports_remaining },
 ];
 
 /// `SIGRTMIN` as programs number it.
@@ -204,6 +210,7 @@ fn waiting_child() -> Result<Child, String> {
 /// The child modes this area's cases spawn; `None` for a mode it does not know.
 ///
 /// - `signal-wait`: says it is ready and sleeps until a signal ends it;
+/// - `signal-exit CODE`: exits with CODE;
 /// - `signal-send-after MS SIGNAL PID`: sleeps MS milliseconds, sends SIGNAL to PID, exits 0;
 /// - `signal-kill-as-other PID SIGNAL`: becomes user 1000, says it is ready and exits with
 ///   the outcome of `kill(PID, SIGNAL)`;
@@ -222,6 +229,7 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
                 sleep(Duration::from_secs(1));
             }
         }
+        "signal-exit" => number_argument(arguments, 0)?,
         "signal-send-after" => {
             let milliseconds: u64 = number_argument(arguments, 0)?;
             let number: u32 = number_argument(arguments, 1)?;
@@ -820,4 +828,104 @@ fn pipe_read_restarts_with_sa_restart() -> Check {
     })();
     let _ = fd::close(write_end);
     outcome
+}
+
+// ----- More dispositions and process groups ----------------------------------------------
+
+/// Setting `SIG_IGN` discards a pending instance of the signal: a handler installed and
+/// unblocked afterwards never runs.
+fn ignore_discards_pending() -> Check {
+    catch(SIGUSR1)?;
+    mask(SIG_BLOCK, SignalSet::of(SIGUSR1))?;
+    raise(SIGUSR1)?;
+    install(SIGUSR1, Handler::Ignore, 0, SignalSet::EMPTY)?;
+    let pending = signal::sigpending();
+    ensure(pending.is_empty(), || format!("sigpending {pending:?} after SIG_IGN"))?;
+    catch(SIGUSR1)?;
+    mask(SIG_UNBLOCK, SignalSet::of(SIGUSR1))?;
+    equals("SIGUSR1 handled", Ok(handled(SIGUSR1)), 0)
+}
+
+/// `kill(-pgid, sig)` reaches the members of group `pgid`; a pid that leads no group is
+/// `ESRCH` as a group.
+fn kill_negative_pid_reaches_group() -> Check {
+    let attributes = SpawnAttributes { process_group: Some(0), new_session: false };
+    let mut leader = Child::spawn_with("signal-wait", &[], &[], &attributes)?;
+    let mut member = waiting_child()?;
+    fails_with("kill(-member of our group, 0)", proc::kill(-member.pid, 0), Errno::Esrch)?;
+    eventually(|| {
+        let group = step("getpgid(leader)", proc::getpgid(leader.pid))?;
+        Ok((group != leader.pid).then(|| format!("the leader's group is {group}")))
+    })?;
+    step("kill(-leader, SIGTERM)", proc::kill(-leader.pid, SIGTERM))?;
+    leader.killed_by(SIGTERM)?;
+    member.keeps_running(SETTLE)
+}
+
+/// SIGTSTP, SIGTTIN and SIGTTOU stop a process by default (its group is not orphaned), as
+/// `waitpid(WUNTRACED)` reports.
+fn stop_signals_stop_by_default() -> Check {
+    let mut child = waiting_child()?;
+    for number in [SIGTSTP, SIGTTIN, SIGTTOU] {
+        child.signal(number)?;
+        let status = wait_report(&child, WUNTRACED)?;
+        ensure(proc::stopped(status) && proc::stopping_signal(status) as u32 == number, || {
+            format!("after {}: {}", signal_name(number), describe(status))
+        })?;
+        child.signal(SIGCONT)?;
+        let status = wait_report(&child, WCONTINUED)?;
+        ensure(proc::continued(status), || format!("after SIGCONT: {}", describe(status)))?;
+    }
+    child.signal(SIGKILL)?;
+    child.killed_by(SIGKILL)
+}
+
+/// A child's exit sends SIGCHLD with `CLD_EXITED`, its pid, and its exit code as
+/// `si_status`.
+fn sigchld_exit_cld_exited() -> Check {
+    catch_with_info(SIGCHLD)?;
+    let mut child = Child::spawn("signal-exit", &["7"])?;
+    let pid = child.pid as u32;
+    child.exits_with(7)?;
+    eventually(|| Ok((handled(SIGCHLD) < 1).then(|| String::from("no SIGCHLD"))))?;
+    let seen: Vec<(u32, i32, u32, i32)> =
+        events().iter().map(|info| (info.signal, info.code, info.pid, info.status)).collect();
+    let expected = [(SIGCHLD, CLD_EXITED, pid, 7)];
+    ensure(seen == expected, || {
+        format!("SIGCHLD (signal, code, pid, status) {seen:?}, expected {expected:?}")
+    })
+}
+
+/// With SIGCHLD ignored, children leave no zombie: once the child has ended, `waitpid`
+/// fails with `ECHILD`.
+fn sigchld_ignored_no_zombies() -> Check {
+    install(SIGCHLD, Handler::Ignore, 0, SignalSet::EMPTY)?;
+    let child = Child::spawn("signal-exit", &["3"])?;
+    let pid = child.pid;
+    eventually(|| match proc::waitpid(pid, WNOHANG) {
+        Ok((0, _)) => Ok(Some(String::from("waitpid(WNOHANG) still finds the child running"))),
+        Err(Errno::Echild) => Ok(None),
+        Ok((_, status)) => {
+            Err(format!("waitpid reaped the child ({}), expected ECHILD", describe(status)))
+        }
+        Err(error) => Err(format!("waitpid: {}, expected ECHILD", error.name())),
+    })
+}
+
+/// A handler ends `nanosleep` early with `EINTR` and the time that was left.
+fn nanosleep_eintr_reports_remaining() -> Check {
+    catch(SIGUSR1)?;
+    let me = own_pid()?.to_string();
+    let mut sender = Child::spawn("signal-send-after", &["100", &SIGUSR1.to_string(), &me])?;
+    let asked = Duration::from_secs(5);
+    let result = time::nanosleep_remaining(asked);
+    sender.exits_with(0)?;
+    match result {
+        Err((Errno::Eintr, left)) => ensure(left > Duration::from_secs(3) && left < asked, || {
+            format!("nanosleep(5 s) reported {left:?} left after about 100 ms")
+        }),
+        Err((error, _)) => Err(format!("nanosleep: {}, expected EINTR", error.name())),
+        Ok(()) => Err(String::from("nanosleep slept 5 s through the handler")),
+    }?;
+    equals("SIGUSR1 handled", Ok(handled(SIGUSR1)), 1)
 }

@@ -13,8 +13,9 @@ use libsys::abi::signal::{SIGKILL, SIGSEGV};
 use libsys::memory::{Mapping, MemoryObject};
 use libsys::proc;
 use libsys::sysv::{
-    self, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT, SHM_RDONLY, SHM_RND,
-    SHMLBA, STATUS_KEY, STATUS_MODE, STATUS_SEGMENT_FIELDS, STATUS_WORDS, Status,
+    self, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT, SHM_LOCK,
+    SHM_RDONLY, SHM_RND, SHM_UNLOCK, SHMLBA, STATUS_KEY, STATUS_MODE, STATUS_SEGMENT_FIELDS,
+    STATUS_WORDS, Status,
 };
 
 use crate::framework::{
@@ -43,6 +44,13 @@ pub const CASES: &[Case] = &[
     Case { name: "shmctl-set-mode", run: shmctl_set_mode },
     Case { name: "shmctl-other-user-eperm", run: shmctl_other_user_eperm },
     Case { name: "shmctl-invalid-id-einval", run: shmctl_invalid_id_einval },
+    Case { name: "shmat-after-rmid-while-attached", run: shmat_after_rmid_while_attached },
+    Case { name: "shmctl-lock-unlock", run: shmctl_lock_unlock },
+    Case { name: "shmctl-ipc-info-limits", run: shmctl_ipc_info_limits },
+    Case {
+        name: "shmat-readonly-needs-read-permission",
+        run: shmat_readonly_needs_read_permission,
+    },
 ];
 
 /// The user (and group) id children take to be someone else.
@@ -69,6 +77,8 @@ const NATTCH: usize = STATUS_SEGMENT_FIELDS + 6;
 /// - `shm-write-readonly ID`: attaches ID with `SHM_RDONLY`, reads, then writes its first
 ///   word (which must end it with SIGSEGV);
 /// - `shm-hold ID`: attaches ID, says it is ready and sleeps until killed;
+/// - `shm-attach-as-other ID FLAGS`: becomes user 1000 and exits with the outcome of
+///   `shmat(ID, FLAGS)`;
 /// - `shm-as-other KEY ACTION`: becomes user 1000 and exits with the outcome of ACTION on
 ///   the segment of KEY: `get` (`shmget(KEY, 0, 0600)`), `set` (`IPC_SET`), `remove`
 ///   (`IPC_RMID`).
@@ -94,6 +104,13 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
             loop {
                 sleep(core::time::Duration::from_secs(1));
             }
+        }
+        "shm-attach-as-other" => {
+            let flags: i32 = number_argument(arguments, 1)?;
+            if proc::setgid(OTHER_USER).is_err() || proc::setuid(OTHER_USER).is_err() {
+                return Some(SETUP_FAILED);
+            }
+            outcome_code(sysv::shmat(id, None, flags))
         }
         "shm-as-other" => {
             if proc::setgid(OTHER_USER).is_err() || proc::setuid(OTHER_USER).is_err() {
@@ -453,4 +470,56 @@ fn shmctl_invalid_id_einval() -> Check {
     let removed_id = removed.0;
     drop(removed);
     fails_with("shmat(removed id)", sysv::shmat(removed_id, None, 0), Errno::Einval)
+}
+
+/// A segment removed while attached can still be attached by its id (as Linux allows)
+/// until its last attachment goes.
+fn shmat_after_rmid_while_attached() -> Check {
+    let segment = Segment::private(4096)?;
+    let first = segment.attach(0)?;
+    ensure(first.write_word(0, 99), || String::from("write failed"))?;
+    step("shmctl(IPC_RMID)", sysv::shmctl(segment.0, IPC_RMID, &mut empty_status()))?;
+    let second = segment.attach(0)?;
+    equals("the word through the new attachment", Ok(second.read_word(0)), Some(99))?;
+    segment.expect_attachments(2)?;
+    detach(first)?;
+    detach(second)?;
+    fails_with("shmat after the last detach", sysv::shmat(segment.0, None, 0), Errno::Einval)
+}
+
+/// `SHM_LOCK` (as root) sets `SHM_LOCKED` in the mode and `SHM_UNLOCK` clears it.
+fn shmctl_lock_unlock() -> Check {
+    const SHM_LOCKED: u64 = 0o2000;
+    let segment = Segment::private(4096)?;
+    step("shmctl(SHM_LOCK)", sysv::shmctl(segment.0, SHM_LOCK, &mut empty_status()))?;
+    let mode = segment.status()?[STATUS_MODE];
+    ensure(mode & SHM_LOCKED != 0, || format!("mode {mode:#o} after SHM_LOCK lacks SHM_LOCKED"))?;
+    step("shmctl(SHM_UNLOCK)", sysv::shmctl(segment.0, SHM_UNLOCK, &mut empty_status()))?;
+    let mode = segment.status()?[STATUS_MODE];
+    ensure(mode & SHM_LOCKED == 0, || format!("mode {mode:#o} after SHM_UNLOCK has SHM_LOCKED"))
+}
+
+/// `IPC_INFO` reports Linux's default limits: `shmmax` `ULONG_MAX - 2^24`, `shmmin` 1,
+/// `shmmni` 4096.
+fn shmctl_ipc_info_limits() -> Check {
+    let _segment = Segment::private(4096)?;
+    let mut info = empty_status();
+    step("shmctl(0, IPC_INFO)", sysv::shmctl(0, IPC_INFO, &mut info))?;
+    let got = (info[0], info[1], info[2]);
+    let expected = (u64::MAX - (1 << 24), 1, 4096);
+    ensure(got == expected, || format!("shmmax, shmmin, shmmni {got:?}; expected {expected:?}"))
+}
+
+/// Attaching needs read permission (`SHM_RDONLY`) or read and write: another user gets
+/// `EACCES` on a mode-0600 segment, may attach a mode-0644 one read-only only.
+fn shmat_readonly_needs_read_permission() -> Check {
+    let segment = Segment::private(4096)?;
+    let id = segment.0.to_string();
+    let read_only = SHM_RDONLY.to_string();
+    Child::spawn("shm-attach-as-other", &[&id, &read_only])?.returns(Err(Errno::Eacces))?;
+    let mut status = segment.status()?;
+    status[STATUS_MODE] = 0o644;
+    step("shmctl(IPC_SET, mode 0644)", sysv::shmctl(segment.0, IPC_SET, &mut status))?;
+    Child::spawn("shm-attach-as-other", &[&id, &read_only])?.returns(Ok(()))?;
+    Child::spawn("shm-attach-as-other", &[&id, "0"])?.returns(Err(Errno::Eacces))
 }
