@@ -54,6 +54,10 @@ pub struct Case {
     pub reject: Vec<String>,
     /// An extra check of the log.
     pub check: Option<LogCheck>,
+    /// Look for `expect` in what programs printed, with the kernel's own log lines
+    /// (`[    1.234567] ...`) taken out: they come whenever a process ends, even in the
+    /// middle of a program's output.
+    pub programs_only: bool,
 }
 
 impl Case {
@@ -69,6 +73,7 @@ impl Case {
             expect: expect.iter().map(|text| (*text).to_string()).collect(),
             reject: Vec::new(),
             check: None,
+            programs_only: false,
         }
     }
 
@@ -102,6 +107,13 @@ impl Case {
             }
             Some(_) => {}
         }
+        let filtered;
+        let log = if self.programs_only {
+            filtered = without_kernel_lines(log);
+            filtered.as_str()
+        } else {
+            log
+        };
         let mut position = 0;
         for text in &self.expect {
             match log[position..].find(text.as_str()) {
@@ -122,6 +134,31 @@ impl Case {
             None => Ok(()),
         }
     }
+}
+
+/// `log` without the kernel's log lines: each `[` + blanks + digits + `.` + digits + `] `
+/// up to the end of its line, wherever it starts.
+fn without_kernel_lines(log: &str) -> String {
+    let mut kept = String::with_capacity(log.len());
+    let mut rest = log;
+    while let Some(start) = rest.find('[') {
+        let candidate = &rest[start + 1..];
+        let stamp = candidate.trim_start_matches(' ');
+        let digits = stamp
+            .trim_start_matches(|character: char| character.is_ascii_digit() || character == '.');
+        let number = &stamp[..stamp.len() - digits.len()];
+        let is_stamp = number.contains('.') && digits.starts_with("] ");
+        kept.push_str(&rest[..start]);
+        if is_stamp {
+            let end = candidate.find('\n').map_or(candidate.len(), |newline| newline + 1);
+            rest = &candidate[end..];
+        } else {
+            kept.push('[');
+            rest = candidate;
+        }
+    }
+    kept.push_str(rest);
+    kept
 }
 
 /// Reads the timer self-test line and checks the timer fired at least 90% of the expected
@@ -642,26 +679,53 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
 }
 
 /// A scripted session with the shell: a pipeline, redirections to and from a tmpfs file,
-/// a background job with `jobs` and `wait`, `$?`, a crashing child, `ipcs`, and `exit`.
+/// a background job with `jobs` and `wait`, `$?`, lists and variables, a crashing child,
+/// `ipcs` before and after `ipcrm`, the System V producer/consumer demo fed from the
+/// console, Ctrl-C of a running program, Ctrl-Z and `fg`, `ps`, and `exit`.
 fn shell_case(arch: Arch) -> Case {
     // init runs as root: the prompt is `# ` at the start of a line.
     const PROMPT: &str = "\n# ";
-    let lines = [
-        "echo hello | cat | cat\r",
-        "echo data > /tmp/f\r",
-        "echo more >> /tmp/f\r",
-        "cat < /tmp/f\r",
-        "sleep 2 &\r",
-        "jobs\r",
-        "wait\r",
-        "echo status $?\r",
-        "no-such-command\r",
-        "echo 'single $?' \"double $?\"\r",
-        "page-fault\r",
-        "ipcs\r",
-        "exit 3\r",
+    let steps: Vec<(&str, &str)> = vec![
+        (PROMPT, "echo hello | cat | cat\r"),
+        (PROMPT, "echo data > /tmp/f\r"),
+        (PROMPT, "echo more >> /tmp/f\r"),
+        (PROMPT, "cat < /tmp/f\r"),
+        (PROMPT, "sleep 2 &\r"),
+        (PROMPT, "jobs\r"),
+        (PROMPT, "wait\r"),
+        (PROMPT, "echo status $?\r"),
+        (PROMPT, "no-such-command\r"),
+        (PROMPT, "echo 'single $?' \"double $?\"\r"),
+        (PROMPT, "false; echo s=$? && echo and || echo or\r"),
+        (PROMPT, "NAME=courier; echo \"$NAME\" ${NAME}x\r"),
+        (PROMPT, "page-fault\r"),
+        // ipcs before and after ipcrm.
+        (PROMPT, "ipcmk -Q -S 2\r"),
+        (PROMPT, "ipcs\r"),
+        (PROMPT, "ipcrm -q 0\r"),
+        (PROMPT, "ipcs -q; ipcs -s\r"),
+        // The producer/consumer demo: the producer reads what is typed.
+        (PROMPT, "sysv-consumer &\r"),
+        (PROMPT, "sysv-producer\r"),
+        ("sysv-producer\n", "1 2 3\r"),
+        ("1 2 3\n", "4 5\r"),
+        ("4 5\n", ".\r"),
+        (PROMPT, "wait\r"),
+        // Ctrl-C of a running program.
+        (PROMPT, "sleep 30\r"),
+        ("sleep 30\n", "\u{3}"),
+        (PROMPT, "echo interrupted $?\r"),
+        // Ctrl-Z stops the foreground job; fg brings it back, still reading the console.
+        (PROMPT, "cat\r"),
+        ("cat\n", "typed\r"),
+        ("typed\ntyped\n", "\u{1a}"),
+        (PROMPT, "jobs\r"),
+        (PROMPT, "fg\r"),
+        ("cat\n", "again\r"),
+        ("again\nagain\n", "\u{4}"),
+        (PROMPT, "ps\r"),
+        (PROMPT, "exit 3\r"),
     ];
-    let steps: Vec<(&str, &str)> = lines.iter().map(|line| (PROMPT, *line)).collect();
     let mut case = Case::new(
         arch,
         "shell",
@@ -679,25 +743,57 @@ fn shell_case(arch: Arch) -> Case {
             "[1] ",
             "# jobs",
             "[1]  Running",
-            "sleep 2 &\n",
+            "sleep 2\n",
             "# wait",
             "[1]  Done",
             "# echo status $?",
             "\nstatus 0\n",
             "sh: no-such-command: command not found",
             "single $? double 127",
+            "\ns=1\nand\n",
+            "\ncourier courierx\n",
             "sh: page-fault: killed by SIGSEGV",
+            "# ipcmk -Q -S 2",
+            "Message queue id: 0\nSemaphore id: 0\n",
+            "# ipcs",
             "------ Message Queues --------",
             "key        msqid      owner      perms      used-bytes   messages",
+            "0x00000000 0          root       644        0            0",
             "------ Shared Memory Segments --------",
             "------ Semaphore Arrays --------",
+            "0x00000000 0          root       644        2",
+            "# ipcrm -q 0",
+            "# ipcs -q; ipcs -s",
+            // No queue is left; the semaphore set is.
+            "used-bytes   messages    \n\n\n------ Semaphore Arrays --------",
+            "0x00000000 0          root       644        2",
+            "# sysv-consumer &",
+            "# sysv-producer",
+            "sysv-producer: put 5 numbers",
+            "sysv-consumer: 5 numbers from 1 producers, sum 15",
+            "# sleep 30",
+            "^C",
+            "\ninterrupted 130\n",
+            "# cat",
+            "^Z",
+            "Stopped                 cat",
+            "# jobs",
+            "Stopped                 cat",
+            "# fg",
+            "again\nagain\n",
+            "# ps",
+            "  PID  PPID  PGID   SID S COMMAND",
+            "    1     0     1     1 R init",
+            " R sh\n",
+            " R ps\n",
             "# exit 3",
             "init: sh (pid 5) exited with status 3",
         ],
     )
-    .rejecting(&["LEAK", "cannot start"]);
+    .rejecting(&["LEAK", "cannot start", "syntax error"]);
+    case.programs_only = true;
     case.interaction = Some(Interaction::script(&steps));
-    case.timeout = Duration::from_secs(120);
+    case.timeout = Duration::from_secs(180);
     case
 }
 
@@ -718,6 +814,15 @@ mod tests {
         assert!(case().judge("two one", Some(true), false).unwrap_err().contains("out of order"));
         assert!(case().judge("one", Some(true), false).unwrap_err().contains("not in the log"));
         assert!(case().judge("one two bad", Some(true), false).unwrap_err().contains("appeared"));
+    }
+
+    #[test]
+    fn kernel_lines_are_taken_out_wherever_they_start() {
+        let log =
+            "# ipcs\n[    2.951798] process 21 (ipcs): exited\nkey\n# [   10.5] x\nrest [1] 7\n";
+        assert_eq!(without_kernel_lines(log), "# ipcs\nkey\n# rest [1] 7\n");
+        assert_eq!(without_kernel_lines("[    1.0] last"), "");
+        assert_eq!(without_kernel_lines("[] [x] ["), "[] [x] [");
     }
 
     #[test]
