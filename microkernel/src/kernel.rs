@@ -401,7 +401,19 @@ fn log_exit(event: &ExitEvent) {
         ExitStatus::Exited(code) => log::info!(
             "process {serial} ({name}): exited with status {code} ({system_calls} system calls, {interrupts} interrupts)"
         ),
-        ExitStatus::Killed(signal) => log::error!(
+        // A signal whose default action dumps core (a fault, or SIGABRT, SIGQUIT) is worth
+        // an error line; SIGKILL, SIGTERM and the like are how processes are ended on
+        // purpose, and how proc ends the servers when init has finished.
+        ExitStatus::Killed(signal)
+            if courier_abi::signal::default_action(u32::from(signal))
+                == Some(courier_abi::signal::DefaultAction::CoreDump) =>
+        {
+            log::error!(
+                "process {serial} ({name}): killed by {} (signal {signal})",
+                signal_name(signal)
+            );
+        }
+        ExitStatus::Killed(signal) => log::info!(
             "process {serial} ({name}): killed by {} (signal {signal})",
             signal_name(signal)
         ),
