@@ -587,6 +587,7 @@ impl Shell {
         let code = if job.stopped() {
             job.resume();
             println!("[{}]+ {} &", job.number, job.text);
+            self.last_background = Some(job.group);
             0
         } else {
             eprintln!("sh: bg: job {} is not stopped", job.number);
