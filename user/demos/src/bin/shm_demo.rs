@@ -288,11 +288,12 @@ fn child(name: &str) -> Result<(), Failure> {
         }
         mapping.write_word(offset::COUNT, NUMBER_COUNT);
         write_message(&mapping, offset::REPLY, REPLY);
+        // Printed before the flag goes up, so this line comes before the parent's next.
+        libsys::println!(
+            "shm-demo: child (pid {pid}): wrote {REPLY:?} and the squares of 1 to {NUMBER_COUNT}; setting the flag"
+        );
         // Last, so the parent sees everything else once it sees this.
         mapping.write_word(offset::FLAG, DONE);
-        libsys::println!(
-            "shm-demo: child (pid {pid}): wrote {REPLY:?} and the squares of 1 to {NUMBER_COUNT}, then set the flag"
-        );
         let _ = fs::munmap(mapping);
         Ok(())
     })();
