@@ -28,6 +28,8 @@ pub const CASES: &[Case] = &[
     Case { name: "data-gone-after-last-close", run: data_gone_after_last_close },
     Case { name: "writer-close-gives-eof", run: writer_close_gives_eof },
     Case { name: "lseek-espipe", run: lseek_espipe },
+    Case { name: "fstat-open-fifo", run: fstat_open_fifo },
+    Case { name: "open-exclusive-existing-eexist", run: open_exclusive_existing_eexist },
 ];
 
 /// The child modes this area's cases spawn; `None` for a mode it does not know.
@@ -238,6 +240,24 @@ fn lseek_espipe() -> Check {
     let scratch = Scratch::new("lseek")?;
     let both = step("open(O_RDWR)", scratch.open(O_RDWR))?;
     fails_with("lseek(0, SEEK_SET)", fs::lseek(both, 0, fs::SEEK_SET), Errno::Espipe)
+}
+
+/// fstat on an open FIFO reports a FIFO (S_IFIFO).
+fn fstat_open_fifo() -> Check {
+    let scratch = Scratch::new("fstat")?;
+    let both = step("open(O_RDWR)", scratch.open(O_RDWR))?;
+    let status = step("fstat", fs::fstat(both))?;
+    ensure(fs::is_fifo(status.mode), || format!("mode {:#o} is not a FIFO", status.mode))
+}
+
+/// open with O_CREAT | O_EXCL of an existing FIFO fails with EEXIST (no end is opened).
+fn open_exclusive_existing_eexist() -> Check {
+    let scratch = Scratch::new("exclusive")?;
+    fails_with(
+        "open(FIFO, O_CREAT | O_EXCL | O_RDWR)",
+        fs::open(&scratch.path, fs::O_CREAT | fs::O_EXCL | O_RDWR, 0o600),
+        Errno::Eexist,
+    )
 }
 
 /// Reads `descriptor` until end of file, as text.

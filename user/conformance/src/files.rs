@@ -33,6 +33,9 @@ pub const CASES: &[Case] = &[
     Case { name: "ftruncate-errors", run: ftruncate_errors },
     Case { name: "read-write-wrong-access-mode-ebadf", run: wrong_access_mode_ebadf },
     Case { name: "closed-descriptor-ebadf", run: closed_descriptor_ebadf },
+    Case { name: "create-mode-less-umask", run: create_mode_less_umask },
+    Case { name: "chmod-owner-only-eperm", run: chmod_owner_only_eperm },
+    Case { name: "directory-link-count", run: directory_link_count },
     Case { name: "mkdir-existing-eexist", run: mkdir_existing_eexist },
     Case { name: "rmdir-non-empty-enotempty", run: rmdir_non_empty_enotempty },
     Case { name: "rmdir-dot-einval", run: rmdir_dot_einval },
@@ -51,8 +54,13 @@ pub const CASES: &[Case] = &[
 /// The child modes this area's cases spawn; `None` for a mode it does not know.
 ///
 /// - `tmpfs-open-as UID PATH FLAGS`: sets its user id to UID, opens PATH with FLAGS (mode
-///   0644), and exits 0 on success or with the errno.
+///   0644), and exits 0 on success or with the errno;
+/// - `tmpfs-chmod-as UID PATH MODE`: sets its user id to UID, changes PATH's mode to MODE
+///   (octal), and exits 0 on success or with the errno.
 pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
+    if mode == "tmpfs-chmod-as" {
+        return Some(child_chmod_as(arguments));
+    }
     if mode != "tmpfs-open-as" {
         return None;
     }
@@ -73,6 +81,23 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
         }
         Err(error) => error.number(),
     })
+}
+
+fn child_chmod_as(arguments: &[&str]) -> i32 {
+    let (Some(uid), Some(path), Some(mode)) = (
+        arguments.first().and_then(|text| text.parse::<u32>().ok()),
+        arguments.get(1),
+        arguments.get(2).and_then(|text| u32::from_str_radix(text, 8).ok()),
+    ) else {
+        return 2;
+    };
+    if proc::setuid(uid).is_err() {
+        return 3;
+    }
+    match fs::chmod(path, mode) {
+        Ok(()) => 0,
+        Err(error) => error.number(),
+    }
 }
 
 /// A directory made for one case, removed with its contents when dropped.
@@ -336,6 +361,52 @@ fn closed_descriptor_ebadf() -> Check {
     fails_with("lseek(closed)", fs::lseek(file, 0, SEEK_SET), Errno::Ebadf)?;
     fails_with("fstat(closed)", fs::fstat(file), Errno::Ebadf)?;
     fails_with("close(closed)", fd::close(file), Errno::Ebadf)
+}
+
+/// A file created with O_CREAT gets the mode asked for less the umask, belongs to the
+/// creator, and is a regular file of size 0.
+fn create_mode_less_umask() -> Check {
+    let scratch = Scratch::new("create-mode")?;
+    fs::umask(0o077);
+    let path = scratch.at("file");
+    let file = step("open(O_CREAT, 0666)", fs::open(&path, O_CREAT | O_WRONLY, 0o666))?;
+    step("close", fd::close(file))?;
+    let status = step("stat", fs::stat(&path))?;
+    ensure(fs::is_regular(status.mode) && status.mode & 0o7777 == 0o600, || {
+        format!("mode {:#o}, expected a regular file 0600", status.mode)
+    })?;
+    let uid = step("geteuid", proc::geteuid())?;
+    ensure(status.uid == uid && status.size == 0, || {
+        format!("owner {} size {}, expected owner {uid} size 0", status.uid, status.size)
+    })
+}
+
+/// chmod changes the permission bits (stat shows them); a process that does not own the
+/// file gets EPERM, and the mode stays.
+fn chmod_owner_only_eperm() -> Check {
+    let scratch = Scratch::new("chmod")?;
+    let path = scratch.file("file", b"")?;
+    step("chmod(0640)", fs::chmod(&path, 0o640))?;
+    let status = step("stat", fs::stat(&path))?;
+    ensure(status.mode & 0o7777 == 0o640, || format!("mode {:#o} after chmod", status.mode))?;
+    let mut child = Child::spawn("tmpfs-chmod-as", &["1000", &path, "777"])?;
+    child.exits_with(Errno::Eperm.number()).map_err(|error| format!("uid 1000 chmod: {error}"))?;
+    let status = step("stat", fs::stat(&path))?;
+    ensure(status.mode & 0o7777 == 0o640, || format!("mode {:#o} after refused chmod", status.mode))
+}
+
+/// A directory's link count is 2 plus one per subdirectory (each one's ".."), and drops
+/// when a subdirectory goes.
+fn directory_link_count() -> Check {
+    let scratch = Scratch::new("directory-links")?;
+    let links = |what: &str| step(what, fs::stat(&scratch.path)).map(|status| status.links);
+    equals("links of an empty directory", Ok::<_, Errno>(links("stat")?), 2)?;
+    step("mkdir(a)", fs::mkdir(&scratch.at("a"), 0o755))?;
+    step("mkdir(b)", fs::mkdir(&scratch.at("b"), 0o755))?;
+    scratch.file("file", b"")?;
+    equals("links with two subdirectories and a file", Ok::<_, Errno>(links("stat")?), 4)?;
+    step("rmdir(a)", fs::rmdir(&scratch.at("a")))?;
+    equals("links after rmdir", Ok::<_, Errno>(links("stat")?), 3)
 }
 
 /// mkdir of an existing name (a directory or a file) fails with EEXIST; a new directory

@@ -9,7 +9,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use libsys::Errno;
-use libsys::abi::io::{F_GETFD, F_GETFL, FD_CLOEXEC, O_ACCMODE, O_APPEND, O_CLOEXEC};
+use libsys::abi::io::{F_GETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_ACCMODE, O_APPEND, O_CLOEXEC};
 use libsys::abi::io::{O_NONBLOCK, O_RDONLY, O_WRONLY};
 use libsys::abi::signal::SIGPIPE;
 use libsys::fd::{self, Fd};
@@ -30,6 +30,8 @@ const DEFAULT_CAPACITY: usize = 65536;
 pub const CASES: &[Case] = &[
     Case { name: "write-read-close-eof", run: write_read_close_eof },
     Case { name: "read-empty-nonblocking-eagain", run: read_empty_nonblocking_eagain },
+    Case { name: "read-returns-what-is-there", run: read_returns_what_is_there },
+    Case { name: "nonblocking-set-by-fcntl", run: nonblocking_set_by_fcntl },
     Case { name: "capacity-full-at-65536-bytes", run: capacity_full_at_65536_bytes },
     Case { name: "nonblocking-write-partial-above-pipe-buf", run: nonblocking_partial_write },
     Case { name: "nonblocking-write-pipe-buf-all-or-nothing", run: nonblocking_all_or_nothing },
@@ -159,6 +161,36 @@ fn read_empty_nonblocking_eagain() -> Check {
     fails_with("read(empty)", fd::read(read_end, &mut [0u8; 8]), Errno::Eagain)
 }
 
+/// A read asking for more than the pipe holds returns at once with what is there (a
+/// short count), in the order written across several writes.
+fn read_returns_what_is_there() -> Check {
+    let (read_end, write_end) = step("pipe", pipe::pipe())?;
+    equals("write(\"abc\")", fd::write(write_end, b"abc"), 3)?;
+    equals("write(\"de\")", fd::write(write_end, b"de"), 2)?;
+    let mut buffer = [0u8; 100];
+    equals("read(100)", fd::read(read_end, &mut buffer), 5)?;
+    ensure(&buffer[..5] == b"abcde", || format!("read {:?}", &buffer[..5]))?;
+    equals("write(\"fgh\")", fd::write(write_end, b"fgh"), 3)?;
+    equals("read(2)", fd::read(read_end, &mut buffer[..2]), 2)?;
+    equals("read(100) of the rest", fd::read(read_end, &mut buffer), 1)?;
+    ensure(buffer[0] == b'h', || format!("read {:?} last", buffer[0] as char))
+}
+
+/// O_NONBLOCK set with fcntl(F_SETFL) on a blocking pipe makes an empty read fail with
+/// EAGAIN; F_GETFL then shows it, on a duplicate too (it belongs to the description).
+fn nonblocking_set_by_fcntl() -> Check {
+    let (read_end, _write_end) = step("pipe", pipe::pipe())?;
+    let duplicate = step("dup(read end)", fd::dup(read_end))?;
+    step("fcntl(F_SETFL, O_NONBLOCK)", fd::fcntl(read_end, F_SETFL, O_NONBLOCK))?;
+    let flags = step("fcntl(duplicate, F_GETFL)", fd::fcntl(duplicate, F_GETFL, 0))?;
+    ensure(flags & O_NONBLOCK != 0, || format!("duplicate's F_GETFL {flags:#o}"))?;
+    fails_with(
+        "read(duplicate) of an empty pipe",
+        fd::read(duplicate, &mut [0u8; 4]),
+        Errno::Eagain,
+    )
+}
+
 /// A new pipe takes exactly 65536 bytes of page-sized writes; the next write, even of one
 /// byte, fails with EAGAIN on a non-blocking end, and one page read makes room again.
 fn capacity_full_at_65536_bytes() -> Check {
@@ -198,7 +230,7 @@ fn nonblocking_all_or_nothing() -> Check {
     equals("write(96)", fd::write(write_end, &[3u8; 96]), 96)?;
     // Everything but the refused 200 bytes comes out.
     step("close(write end)", fd::close(write_end))?;
-    step("fcntl(F_SETFL, 0)", fd::fcntl(read_end, libsys::abi::io::F_SETFL, 0))?;
+    step("fcntl(F_SETFL, 0)", fd::fcntl(read_end, F_SETFL, 0))?;
     let contents = read_to_end(read_end)?;
     ensure(contents.len() == 15 * PAGE + 4096, || format!("{} bytes came out", contents.len()))?;
     ensure(!contents.contains(&2), || "bytes of the refused write came out".into())
@@ -249,7 +281,7 @@ fn write_closed_read_end_epipe() -> Check {
 fn blocked_writer_sigpipe() -> Check {
     let (read_end, write_end) = step("pipe2(O_NONBLOCK)", pipe::pipe2(O_NONBLOCK))?;
     fill_with_pages(write_end)?;
-    step("fcntl(F_SETFL, 0)", fd::fcntl(write_end, libsys::abi::io::F_SETFL, 0))?;
+    step("fcntl(F_SETFL, 0)", fd::fcntl(write_end, F_SETFL, 0))?;
     let actions = [FileAction::Dup2(write_end, 1), FileAction::Close(read_end)];
     let mut child = Child::spawn_with(
         "pipe-write",
@@ -457,10 +489,7 @@ fn zero_length_read_write() -> Check {
 /// no end of file; closing the duplicate does.
 fn dup_keeps_write_end_open() -> Check {
     let (read_end, write_end) = step("pipe", pipe::pipe())?;
-    step(
-        "fcntl(read end, F_SETFL, O_NONBLOCK)",
-        fd::fcntl(read_end, libsys::abi::io::F_SETFL, O_NONBLOCK),
-    )?;
+    step("fcntl(read end, F_SETFL, O_NONBLOCK)", fd::fcntl(read_end, F_SETFL, O_NONBLOCK))?;
     let duplicate = step("dup(write end)", fd::dup(write_end))?;
     step("close(write end)", fd::close(write_end))?;
     fails_with("read with the duplicate open", fd::read(read_end, &mut [0u8; 4]), Errno::Eagain)?;
