@@ -10,8 +10,12 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
+use core::sync::atomic::{AtomicU32, Ordering};
+
 use libsys::Errno;
+use libsys::abi::signal::{SA_RESTART, SIGUSR1};
 use libsys::proc;
+use libsys::signal::{self, Handler, SigAction, SignalSet};
 use libsys::sysv::{
     self, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT,
     MSG_EXCEPT, MSG_NOERROR, STATUS_CGID, STATUS_CUID, STATUS_GID, STATUS_KEY,
@@ -53,6 +57,9 @@ pub const CASES: &[Case] = &[
     Case { name: "msgrcv-empty-buffer", run: msgrcv_empty_buffer },
     Case { name: "msgctl-ipc-info-limits", run: msgctl_ipc_info_limits },
     Case { name: "msgctl-set-owner-grants-control", run: msgctl_set_owner_grants_control },
+    Case { name: "msgrcv-most-negative-type", run: msgrcv_most_negative_type },
+    Case { name: "msgsnd-blocked-sender-woken", run: msgsnd_blocked_sender_woken },
+    Case { name: "msgrcv-eintr-despite-sa-restart", run: msgrcv_eintr_despite_sa_restart },
 ];
 
 /// Linux's `MSGMNB`: a new queue's `msg_qbytes`, the most an unprivileged `IPC_SET` may
@@ -76,6 +83,9 @@ const LRPID: usize = STATUS_MESSAGE_FIELDS + 7;
 ///
 /// - `msg-receive ID TYPE BODY`: says it is ready, then `msgrcv(ID, 64 bytes, TYPE, 0)`;
 ///   exits 0 when it got BODY, [`WRONG_BODY`] for another body, or the errno;
+/// - `msg-receive-with-handler ID`: catches SIGUSR1 with `SA_RESTART`, says it is ready,
+///   then `msgrcv(ID, 64 bytes, 0, 0)`; exits 0 or the errno, plus [`HANDLER_RAN`] if the
+///   handler ran;
 /// - `msg-send ID SIZE`: says it is ready, then `msgsnd(ID, type 1, SIZE bytes, 0)`; exits
 ///   0 or the errno;
 /// - `msg-as-other KEY ACTION`: becomes user 1000 and exits with the outcome of ACTION on
@@ -95,6 +105,19 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
                 Ok(_) => WRONG_BODY,
                 Err(error) => error.number(),
             }
+        }
+        ("msg-receive-with-handler", Some(id)) => {
+            let action = SigAction {
+                handler: Handler::Simple(count_signal),
+                flags: SA_RESTART,
+                mask: SignalSet::EMPTY,
+            };
+            if signal::sigaction(SIGUSR1, Some(action)).is_err() {
+                return Some(SETUP_FAILED);
+            }
+            tell_ready();
+            let outcome = outcome_code(sysv::msgrcv(id, &mut [0u8; 64], 0, 0));
+            outcome + if SIGNALS_HANDLED.load(Ordering::Relaxed) > 0 { HANDLER_RAN } else { 0 }
         }
         ("msg-send", Some(id)) => {
             let size: usize = number_argument(arguments, 1)?;
@@ -116,6 +139,15 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
 const WRONG_BODY: i32 = 200;
 /// Exit code of a child whose preparation failed.
 const SETUP_FAILED: i32 = 201;
+/// Added to `msg-receive-with-handler`'s exit code when its handler ran.
+const HANDLER_RAN: i32 = 100;
+
+/// How many signals `msg-receive-with-handler` handled.
+static SIGNALS_HANDLED: AtomicU32 = AtomicU32::new(0);
+
+fn count_signal(_signal: u32) {
+    SIGNALS_HANDLED.fetch_add(1, Ordering::Relaxed);
+}
 
 /// What `msg-as-other` does once it is user 1000.
 fn as_other_user(key: i32, action: &str) -> i32 {
@@ -597,4 +629,38 @@ fn msgctl_set_owner_grants_control() -> Check {
     })?;
     Child::spawn("msg-as-other", &[&key.to_string(), "remove"])?.returns(Ok(()))?;
     fails_with("msgget(key) after the new owner removed it", sysv::msgget(key, 0), Errno::Enoent)
+}
+
+/// The most negative type (`LONG_MIN`) takes the first message of the lowest type, as
+/// any other negative type whose absolute value is above every type queued.
+fn msgrcv_most_negative_type() -> Check {
+    let queue = Queue::private()?;
+    queue.send(i64::MAX, b"max")?;
+    queue.send(6, b"six")?;
+    queue.expect(i64::MIN, 0, (6, "six"))?;
+    queue.expect(i64::MIN, 0, (i64::MAX, "max"))
+}
+
+/// A child blocked in `msgsnd` on a full queue goes on once a message is taken out.
+fn msgsnd_blocked_sender_woken() -> Check {
+    let queue = Queue::private()?;
+    queue.send(1, &vec![b'z'; MSGMAX])?;
+    queue.send(2, &vec![b'z'; MSGMAX])?;
+    let mut sender = Child::spawn_ready("msg-send", &[&queue.0.to_string(), "100"])?;
+    sender.keeps_running(SETTLE)?;
+    queue.holds(2, 2 * MSGMAX as u64)?;
+    let (received_type, _) = step("msgrcv", queue.receive(MSGMAX, 0, 0))?;
+    ensure(received_type == 1, || format!("received type {received_type}, expected 1"))?;
+    sender.returns(Ok(()))?;
+    queue.holds(2, MSGMAX as u64 + 100)
+}
+
+/// A handler interrupts a blocked `msgrcv` with `EINTR` even when installed with
+/// `SA_RESTART` (Linux never restarts it after a handler).
+fn msgrcv_eintr_despite_sa_restart() -> Check {
+    let queue = Queue::private()?;
+    let mut receiver = Child::spawn_ready("msg-receive-with-handler", &[&queue.0.to_string()])?;
+    receiver.keeps_running(SETTLE)?;
+    receiver.signal(SIGUSR1)?;
+    receiver.exits_with(HANDLER_RAN + Errno::Eintr.number())
 }

@@ -57,6 +57,11 @@ pub const CASES: &[Case] = &[
     Case { name: "sem-undo-above-semaem-erange", run: sem_undo_above_semaem_erange },
     Case { name: "semctl-ipc-info-limits", run: semctl_ipc_info_limits },
     Case { name: "semctl-other-user-rmid-eperm", run: semctl_other_user_rmid_eperm },
+    Case {
+        name: "semop-intermediate-above-semvmx-erange",
+        run: semop_intermediate_above_semvmx_erange,
+    },
+    Case { name: "semctl-setval-wakes-waiters", run: semctl_setval_wakes_waiters },
 ];
 
 /// Linux's `SEMMSL`: the most semaphores in a set.
@@ -565,4 +570,34 @@ fn semctl_other_user_rmid_eperm() -> Check {
     let set = SemaphoreSet::create(key, 1, IPC_CREAT | 0o666)?;
     Child::spawn("sem-remove-as-other", &[&key.to_string()])?.returns(Err(Errno::Eperm))?;
     set.expect(0, VALUE, 0)
+}
+
+/// Operations apply in order, each checked: at `SEMVMX`, +1 then -1 fails with `ERANGE`
+/// (the value would pass `SEMVMX` on the way) while -1 then +1 succeeds.
+fn semop_intermediate_above_semvmx_erange() -> Check {
+    let set = SemaphoreSet::private(1)?;
+    set.set_value(0, SEMVMX)?;
+    fails_with(
+        "semop(+1, -1) at SEMVMX",
+        set.operate(&[operation(0, 1, 0), operation(0, -1, 0)]),
+        Errno::Erange,
+    )?;
+    step("semop(-1, +1) at SEMVMX", set.operate(&[operation(0, -1, 0), operation(0, 1, 0)]))?;
+    set.expect(0, VALUE, i64::from(SEMVMX))
+}
+
+/// `SETVAL` wakes the waiters it satisfies: a child waiting for zero and one waiting to
+/// decrement by 2.
+fn semctl_setval_wakes_waiters() -> Check {
+    let set = SemaphoreSet::private(2)?;
+    set.set_value(0, 1)?;
+    let mut zero_waiter = set.child_operation(0, 0, 0)?;
+    let mut decrementer = set.child_operation(1, -2, 0)?;
+    set.becomes(0, WAITING_FOR_ZERO, 1)?;
+    set.becomes(1, WAITING_FOR_INCREASE, 1)?;
+    set.set_value(0, 0)?;
+    zero_waiter.returns(Ok(()))?;
+    set.set_value(1, 2)?;
+    decrementer.returns(Ok(()))?;
+    set.expect(1, VALUE, 0)
 }

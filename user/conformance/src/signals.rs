@@ -70,6 +70,10 @@ pub const CASES: &[Case] = &[
     Case { name: "sigchld-exit-cld-exited", run: sigchld_exit_cld_exited },
     Case { name: "sigchld-ignored-no-zombies", run: sigchld_ignored_no_zombies },
     Case { name: "nanosleep-eintr-reports-remaining", run: nanosleep_eintr_reports_remaining },
+    Case { name: "sigaction-drops-unknown-flags", run: sigaction_drops_unknown_flags },
+    Case { name: "realtime-kill-queues-each", run: realtime_kill_queues_each },
+    Case { name: "kill-zombie-succeeds", run: kill_zombie_succeeds },
+    Case { name: "spawn-does-not-inherit-alarm", run: spawn_does_not_inherit_alarm },
 ];
 
 /// `SIGRTMIN` as programs number it.
@@ -211,6 +215,8 @@ fn waiting_child() -> Result<Child, String> {
 ///
 /// - `signal-wait`: says it is ready and sleeps until a signal ends it;
 /// - `signal-exit CODE`: exits with CODE;
+/// - `signal-report-alarm`: exits with what `alarm(0)` returns (the seconds left of an
+///   alarm it started with);
 /// - `signal-send-after MS SIGNAL PID`: sleeps MS milliseconds, sends SIGNAL to PID, exits 0;
 /// - `signal-kill-as-other PID SIGNAL`: becomes user 1000, says it is ready and exits with
 ///   the outcome of `kill(PID, SIGNAL)`;
@@ -230,6 +236,7 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
             }
         }
         "signal-exit" => number_argument(arguments, 0)?,
+        "signal-report-alarm" => signal::alarm(0) as i32,
         "signal-send-after" => {
             let milliseconds: u64 = number_argument(arguments, 0)?;
             let number: u32 = number_argument(arguments, 1)?;
@@ -928,4 +935,54 @@ fn nanosleep_eintr_reports_remaining() -> Check {
         Ok(()) => Err(String::from("nanosleep slept 5 s through the handler")),
     }?;
     equals("SIGUSR1 handled", Ok(handled(SIGUSR1)), 1)
+}
+
+/// Flag bits `sigaction` does not know are dropped from the stored action (Linux 5.11 on),
+/// the known ones kept.
+fn sigaction_drops_unknown_flags() -> Check {
+    const UNKNOWN: u64 = 0x0000_0400;
+    install(
+        SIGUSR1,
+        Handler::Simple(on_signal),
+        SA_RESTART | SA_NODEFER | UNKNOWN,
+        SignalSet::EMPTY,
+    )?;
+    let stored = step("sigaction query", signal::sigaction(SIGUSR1, None))?;
+    equals("the stored flags", Ok(stored.flags), SA_RESTART | SA_NODEFER)
+}
+
+/// A real-time signal sent three times by `kill` while blocked is delivered three times,
+/// with `SI_USER`.
+fn realtime_kill_queues_each() -> Check {
+    catch_with_info(SIGRTMIN + 1)?;
+    mask(SIG_BLOCK, SignalSet::of(SIGRTMIN + 1))?;
+    let me = own_pid()?;
+    for _ in 0..3 {
+        step("kill(self, SIGRTMIN + 1)", proc::kill(me, SIGRTMIN + 1))?;
+    }
+    mask(SIG_UNBLOCK, SignalSet::of(SIGRTMIN + 1))?;
+    let codes: Vec<i32> = events().iter().map(|info| info.code).collect();
+    ensure(codes == [SI_USER; 3], || {
+        format!("handled with si_code {codes:?}, expected SI_USER 3 times")
+    })
+}
+
+/// A child that has ended but is not yet reaped (a zombie) still exists for `kill`: signal
+/// 0 and SIGTERM succeed and change nothing; `waitpid` then reports its exit.
+fn kill_zombie_succeeds() -> Check {
+    catch(SIGCHLD)?;
+    let mut child = Child::spawn("signal-exit", &["5"])?;
+    eventually(|| Ok((handled(SIGCHLD) == 0).then(|| String::from("no SIGCHLD"))))?;
+    step("kill(zombie, 0)", proc::kill(child.pid, 0))?;
+    step("kill(zombie, SIGTERM)", proc::kill(child.pid, SIGTERM))?;
+    child.exits_with(5)
+}
+
+/// A spawned program does not inherit its parent's pending alarm (as after `fork`).
+fn spawn_does_not_inherit_alarm() -> Check {
+    catch(SIGALRM)?;
+    signal::alarm(20);
+    let outcome = Child::spawn("signal-report-alarm", &[])?.exits_with(0);
+    signal::alarm(0);
+    outcome
 }

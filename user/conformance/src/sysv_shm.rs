@@ -51,6 +51,7 @@ pub const CASES: &[Case] = &[
         name: "shmat-readonly-needs-read-permission",
         run: shmat_readonly_needs_read_permission,
     },
+    Case { name: "shm-spawned-child-not-attached", run: shm_spawned_child_not_attached },
 ];
 
 /// The user (and group) id children take to be someone else.
@@ -77,6 +78,7 @@ const NATTCH: usize = STATUS_SEGMENT_FIELDS + 6;
 /// - `shm-write-readonly ID`: attaches ID with `SHM_RDONLY`, reads, then writes its first
 ///   word (which must end it with SIGSEGV);
 /// - `shm-hold ID`: attaches ID, says it is ready and sleeps until killed;
+/// - `shm-wait ID`: attaches nothing, says it is ready and sleeps until killed;
 /// - `shm-attach-as-other ID FLAGS`: becomes user 1000 and exits with the outcome of
 ///   `shmat(ID, FLAGS)`;
 /// - `shm-as-other KEY ACTION`: becomes user 1000 and exits with the outcome of ACTION on
@@ -97,6 +99,12 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
             let word = mapping.read_word(0).unwrap_or(0);
             mapping.write_word(0, word + 1);
             0
+        }
+        "shm-wait" => {
+            tell_ready();
+            loop {
+                sleep(core::time::Duration::from_secs(1));
+            }
         }
         "shm-hold" => {
             let Ok(_mapping) = sysv::shmat(id, None, 0) else { return Some(SETUP_FAILED) };
@@ -522,4 +530,17 @@ fn shmat_readonly_needs_read_permission() -> Check {
     step("shmctl(IPC_SET, mode 0644)", sysv::shmctl(segment.0, IPC_SET, &mut status))?;
     Child::spawn("shm-attach-as-other", &[&id, &read_only])?.returns(Ok(()))?;
     Child::spawn("shm-attach-as-other", &[&id, "0"])?.returns(Err(Errno::Eacces))
+}
+
+/// A spawned program starts with none of its parent's attachments (as after `exec`):
+/// `shm_nattch` stays 1 while the child runs and after it ends.
+fn shm_spawned_child_not_attached() -> Check {
+    let segment = Segment::private(4096)?;
+    let mapping = segment.attach(0)?;
+    let mut child = Child::spawn_ready("shm-wait", &[&segment.0.to_string()])?;
+    segment.expect_attachments(1)?;
+    child.signal(SIGKILL)?;
+    child.killed_by(SIGKILL)?;
+    segment.expect_attachments(1)?;
+    detach(mapping)
 }
