@@ -592,6 +592,71 @@ pub fn cases(arch: Arch, limine: bool) -> Vec<Case> {
     .rejecting(&["sysv-test: FAIL", "LEAK"]);
     sysv_case.timeout = Duration::from_secs(240);
     cases.push(sysv_case);
+    // The demo programs, each as init's program: their trace in order and a clean exit.
+    let demos: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "pipe-demo",
+            &[
+                "pipe-demo: parent (pid 5): made a pipe: read end fd 3, write end fd 4",
+                "pipe-demo: child (pid 6): read line 1: \"hello through a pipe\"",
+                "pipe-demo: child (pid 6): read line 2: \"from parent to child\"",
+                "pipe-demo: child (pid 6): read line 3: \"goodbye\"",
+                "pipe-demo: child (pid 6): end of file after 3 lines (50 bytes)",
+                "pipe-demo: parent (pid 5): child 6 exited with status 3",
+                "pipe-demo: child read 3 lines (50 bytes)",
+                "init: pipe-demo (pid 5) exited with status 0",
+            ],
+            &["usage:", ", expected", "pipe-demo: spawn", "pipe-demo: write", ": read:"],
+        ),
+        (
+            "shm-demo",
+            &[
+                "shm-demo: parent (pid 5): shm_open(\"/courier-shm-demo\", O_CREAT|O_EXCL|O_RDWR) = fd 3",
+                "shm-demo: parent (pid 5): wrote \"greetings from the parent\" into the shared page",
+                "shm-demo: child (pid 6): shm_open(\"/courier-shm-demo\", O_RDWR) = fd 3",
+                "read \"greetings from the parent\" written by pid 5",
+                "shm-demo: child (pid 6): wrote \"hello from the child\" and the squares of 1 to 5",
+                "shm-demo: parent (pid 5): saw the child's flag in the shared page",
+                "shm-demo: parent (pid 5): child 6 exited with status 0",
+                "read from its own mapping: \"hello from the child\" from pid 6, numbers 1 4 9 16 25",
+                "one memory object, the same frames",
+                "shm_unlink(\"/courier-shm-demo\"); opening it again fails: No such file or directory",
+                "init: shm-demo (pid 5) exited with status 0",
+            ],
+            &[
+                "File exists",
+                "does not hold",
+                "no flag from the child",
+                "shm-demo: child:",
+                "usage:",
+            ],
+        ),
+        (
+            "signal-demo",
+            &[
+                "blocked SIGUSR1 and raised it twice: sigpending() = {SIGUSR1}, handler ran 0 times",
+                "unblocked SIGUSR1: handler ran 1 time (si_pid 5, si_code SI_USER), sigpending() = {}",
+                "sigqueue(SIGRTMIN) with values 100, 200, 300: sigpending() = {SIGRTMIN}",
+                "unblocked SIGRTMIN: handler ran 3 times with si_value 100, 200, 300 (si_code SI_QUEUE)",
+                "sigsuspend (SIGCHLD unblocked) until all 3 are reaped",
+                "reaped 3 children",
+                "signal-demo: SIGUSR1 handled once after unblocking, 3 queued values delivered in order, 3 children reaped by the SIGCHLD handler",
+                "init: signal-demo (pid 5) exited with status 0",
+            ],
+            &["timed out", "ended otherwise than expected", "is not pending", "did not", "usage:"],
+        ),
+    ];
+    for (demo, expected, rejected) in demos {
+        let mut expect = vec![format!("init: starting {demo}")];
+        expect.extend(expected.iter().map(|text| (*text).to_string()));
+        expect.push("all programs finished: 1 exited, 0 killed by signals, 0 not started".into());
+        let expect: Vec<&str> = expect.iter().map(String::as_str).collect();
+        let mut rejecting = vec!["LEAK", "panicked"];
+        rejecting.extend_from_slice(rejected);
+        cases.push(
+            Case::new(arch, demo, &format!("init={demo}"), Success, &expect).rejecting(&rejecting),
+        );
+    }
     // The conformance suite: every case must pass (its own lines name each one).
     let mut conformance = Case::new(
         arch,
