@@ -60,6 +60,7 @@ pub const CASES: &[Case] = &[
     Case { name: "msgrcv-most-negative-type", run: msgrcv_most_negative_type },
     Case { name: "msgsnd-blocked-sender-woken", run: msgsnd_blocked_sender_woken },
     Case { name: "msgrcv-eintr-despite-sa-restart", run: msgrcv_eintr_despite_sa_restart },
+    Case { name: "msg-key-reused-new-id", run: msg_key_reused_new_id },
 ];
 
 /// Linux's `MSGMNB`: a new queue's `msg_qbytes`, the most an unprivileged `IPC_SET` may
@@ -663,4 +664,16 @@ fn msgrcv_eintr_despite_sa_restart() -> Check {
     receiver.keeps_running(SETTLE)?;
     receiver.signal(SIGUSR1)?;
     receiver.exits_with(HANDLER_RAN + Errno::Eintr.number())
+}
+
+/// A key removed and created again names a new queue: the id differs (its sequence number
+/// moved on), and the old id is `EINVAL`.
+fn msg_key_reused_new_id() -> Check {
+    let key = fresh_key(32);
+    let old = Queue::create(key, IPC_CREAT | 0o600)?;
+    let old_id = old.0;
+    drop(old);
+    let new = Queue::create(key, IPC_CREAT | IPC_EXCL | 0o600)?;
+    ensure(new.0 != old_id, || format!("the recreated queue has the old id {old_id}"))?;
+    fails_with("msgsnd(old id)", sysv::msgsnd(old_id, 1, b"x", IPC_NOWAIT), Errno::Einval)
 }

@@ -62,6 +62,7 @@ pub const CASES: &[Case] = &[
         run: semop_intermediate_above_semvmx_erange,
     },
     Case { name: "semctl-setval-wakes-waiters", run: semctl_setval_wakes_waiters },
+    Case { name: "sem-undo-clamped-at-zero", run: sem_undo_clamped_at_zero },
 ];
 
 /// Linux's `SEMMSL`: the most semaphores in a set.
@@ -600,4 +601,18 @@ fn semctl_setval_wakes_waiters() -> Check {
     set.set_value(1, 2)?;
     decrementer.returns(Ok(()))?;
     set.expect(1, VALUE, 0)
+}
+
+/// An undo that would take a value below 0 at exit stops at 0: a killed child that added
+/// 2 with `SEM_UNDO` after the case took both leaves 0, not -2.
+fn sem_undo_clamped_at_zero() -> Check {
+    let set = SemaphoreSet::private(1)?;
+    let mut holder = set.child_hold(0, 2, SEM_UNDO)?;
+    set.expect(0, VALUE, 2)?;
+    step("semop(-2)", set.operate(&[operation(0, -2, 0)]))?;
+    holder.signal(SIGKILL)?;
+    holder.killed_by(SIGKILL)?;
+    set.expect(0, VALUE, 0)?;
+    step("semop(+1) after the undo", set.operate(&[operation(0, 1, 0)]))?;
+    set.expect(0, VALUE, 1)
 }

@@ -74,6 +74,10 @@ pub const CASES: &[Case] = &[
     Case { name: "realtime-kill-queues-each", run: realtime_kill_queues_each },
     Case { name: "kill-zombie-succeeds", run: kill_zombie_succeeds },
     Case { name: "spawn-does-not-inherit-alarm", run: spawn_does_not_inherit_alarm },
+    Case { name: "sigcont-discards-pending-stop", run: sigcont_discards_pending_stop },
+    Case { name: "sigsuspend-delivers-pending-at-once", run: sigsuspend_delivers_pending_at_once },
+    Case { name: "stop-reported-once", run: stop_reported_once },
+    Case { name: "handler-mask-change-undone", run: handler_mask_change_undone },
 ];
 
 /// `SIGRTMIN` as programs number it.
@@ -82,6 +86,10 @@ const SIGRTMIN: u32 = SIGNAL_REALTIME_MIN;
 const OTHER_USER: u32 = 1000;
 /// Exit code of a child whose preparation failed.
 const SETUP_FAILED: i32 = 201;
+/// `signal-block-tstp`: SIGTSTP never became pending.
+const STOP_NEVER_PENDING: i32 = 202;
+/// `signal-block-tstp`: SIGTSTP stayed pending.
+const STOP_STILL_PENDING: i32 = 203;
 /// Added to a `signal-read-pipe` child's exit code when its handler ran.
 const HANDLER_RAN: i32 = 100;
 
@@ -215,6 +223,9 @@ fn waiting_child() -> Result<Child, String> {
 ///
 /// - `signal-wait`: says it is ready and sleeps until a signal ends it;
 /// - `signal-exit CODE`: exits with CODE;
+/// - `signal-block-tstp`: blocks SIGTSTP, says it is ready, waits until SIGTSTP is
+///   pending, then until it no longer is; exits 0 then, [`STOP_NEVER_PENDING`] or
+///   [`STOP_STILL_PENDING`] when a wait ran out;
 /// - `signal-report-alarm`: exits with what `alarm(0)` returns (the seconds left of an
 ///   alarm it started with);
 /// - `signal-send-after MS SIGNAL PID`: sleeps MS milliseconds, sends SIGNAL to PID, exits 0;
@@ -237,6 +248,7 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
         }
         "signal-exit" => number_argument(arguments, 0)?,
         "signal-report-alarm" => signal::alarm(0) as i32,
+        "signal-block-tstp" => block_tstp(),
         "signal-send-after" => {
             let milliseconds: u64 = number_argument(arguments, 0)?;
             let number: u32 = number_argument(arguments, 1)?;
@@ -985,4 +997,83 @@ fn spawn_does_not_inherit_alarm() -> Check {
     let outcome = Child::spawn("signal-report-alarm", &[])?.exits_with(0);
     signal::alarm(0);
     outcome
+}
+
+/// The `signal-block-tstp` mode.
+fn block_tstp() -> i32 {
+    if signal::sigprocmask(SIG_BLOCK, Some(SignalSet::of(SIGTSTP))).is_err() {
+        return SETUP_FAILED;
+    }
+    tell_ready();
+    let pending_is = |wanted: bool| {
+        eventually(|| Ok((signal::sigpending().contains(SIGTSTP) != wanted).then(String::new)))
+            .is_ok()
+    };
+    if !pending_is(true) {
+        return STOP_NEVER_PENDING;
+    }
+    if !pending_is(false) {
+        return STOP_STILL_PENDING;
+    }
+    0
+}
+
+/// SIGCONT discards a pending stop signal (here a blocked SIGTSTP).
+fn sigcont_discards_pending_stop() -> Check {
+    let mut child = Child::spawn_ready("signal-block-tstp", &[])?;
+    child.signal(SIGTSTP)?;
+    sleep(SETTLE);
+    child.signal(SIGCONT)?;
+    child.exits_with(0)
+}
+
+/// `sigsuspend` with a mask that unblocks an already pending signal runs its handler and
+/// returns `EINTR` at once.
+fn sigsuspend_delivers_pending_at_once() -> Check {
+    catch(SIGUSR1)?;
+    mask(SIG_BLOCK, SignalSet::of(SIGUSR1))?;
+    raise(SIGUSR1)?;
+    equals("sigsuspend", Ok(signal::sigsuspend(SignalSet::EMPTY)), Errno::Eintr)?;
+    equals("SIGUSR1 handled", Ok(handled(SIGUSR1)), 1)?;
+    let now = current_mask()?;
+    ensure(now == SignalSet::of(SIGUSR1), || format!("mask {now:?} after sigsuspend"))
+}
+
+/// `waitpid` reports a stop once and a continue once: asked again, it has nothing.
+fn stop_reported_once() -> Check {
+    let mut child = waiting_child()?;
+    child.signal(SIGSTOP)?;
+    let status = wait_report(&child, WUNTRACED)?;
+    ensure(proc::stopped(status), || format!("waitpid(WUNTRACED): {}", describe(status)))?;
+    equals(
+        "waitpid(WUNTRACED | WNOHANG) again",
+        proc::waitpid(child.pid, WUNTRACED | WNOHANG).map(|(pid, _)| pid),
+        0,
+    )?;
+    child.signal(SIGCONT)?;
+    let status = wait_report(&child, WCONTINUED)?;
+    ensure(proc::continued(status), || format!("waitpid(WCONTINUED): {}", describe(status)))?;
+    equals(
+        "waitpid(WCONTINUED | WNOHANG) again",
+        proc::waitpid(child.pid, WCONTINUED | WNOHANG).map(|(pid, _)| pid),
+        0,
+    )?;
+    child.signal(SIGKILL)?;
+    child.killed_by(SIGKILL)
+}
+
+/// A handler that blocks SIGUSR2 with `sigprocmask`.
+fn block_second_inside(signal: u32) {
+    let _ = signal::sigprocmask(SIG_BLOCK, Some(SignalSet::of(SIGUSR2)));
+    on_signal(signal);
+}
+
+/// Mask changes a handler makes are undone when it returns: the mask is the one from
+/// before the signal.
+fn handler_mask_change_undone() -> Check {
+    install(SIGUSR1, Handler::Simple(block_second_inside), 0, SignalSet::EMPTY)?;
+    raise(SIGUSR1)?;
+    equals("SIGUSR1 handled", Ok(handled(SIGUSR1)), 1)?;
+    let now = current_mask()?;
+    ensure(now.is_empty(), || format!("mask {now:?} after the handler, expected empty"))
 }
