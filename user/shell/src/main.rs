@@ -73,7 +73,7 @@ Keys: Backspace, Ctrl-U (erase line), Ctrl-C (interrupt), Ctrl-Z (stop), Ctrl-D 
   Up/Down (history)
 Builtins: echo, exit [n], jobs, wait [%n|pid], fg [%n], bg [%n], export NAME[=value], unset NAME,
   set, help, true, false
-Programs: ps, kill [-SIG] pid|-pgid, ls [-l] [path], cat [file...], echo, mkdir, rm, mkfifo, sleep,
+Programs: ps, kill [-SIG] pid|-pgid|%n, ls [-l] [path], cat [file...], echo, mkdir, rm, mkfifo, sleep,
   ipcs [-q|-s|-m], ipcmk -Q | -S n | -M size, ipcrm -q|-s|-m id | -Q|-S|-M key, free,
   and every program in the boot image (demos: pipe-demo, fifo-server, fifo-client,
   sysv-producer, sysv-consumer, msgq-server, msgq-client, shm-demo, signal-demo)";
@@ -511,6 +511,24 @@ impl Shell {
         found.map(Some).ok_or_else(|| format!("{selector}: no such job"))
     }
 
+    /// `kill`'s arguments with each job (`%n`) turned into its process group (`-pgid`), as
+    /// a shell's own `kill` takes them; other commands' arguments unchanged.
+    fn job_arguments(&self, arguments: &[String]) -> Vec<String> {
+        if arguments[0] != "kill" {
+            return arguments.to_vec();
+        }
+        arguments
+            .iter()
+            .map(|argument| {
+                let job = argument.starts_with('%').then(|| self.find_job(Some(argument)));
+                match job {
+                    Some(Ok(Some(index))) => format!("-{}", self.jobs[index].group),
+                    _ => argument.clone(),
+                }
+            })
+            .collect()
+    }
+
     /// `wait [%n|pid]`: waits for the job named, or for every running job (stopped jobs
     /// are not waited for). Ctrl-C ends the wait with 130.
     fn wait_builtin(&mut self, selector: Option<&str>) -> i32 {
@@ -664,7 +682,8 @@ impl Shell {
                 None => {}
             }
             let name = stage.arguments[0].as_str();
-            let arguments: Vec<&str> = stage.arguments.iter().map(String::as_str).collect();
+            let arguments = self.job_arguments(&stage.arguments);
+            let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
             let environment = self.environment(&stage.assignments);
             let environment: Vec<&str> = environment.iter().map(String::as_str).collect();
             let attributes =
