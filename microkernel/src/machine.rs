@@ -89,6 +89,12 @@ impl Platform for Machine {
         };
     }
 
+    fn synchronize_instruction_cache(&mut self, physical: u64, length: usize) {
+        if in_one_frame(physical, length) {
+            arch::synchronize_instruction_cache(direct_map(physical), length);
+        }
+    }
+
     fn copy_physical(&mut self, from: u64, to: u64, length: usize) {
         if !in_one_frame(from, length) || !in_one_frame(to, length) {
             return;

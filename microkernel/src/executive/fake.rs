@@ -144,6 +144,8 @@ pub struct FakePlatform {
     pub input: VecDeque<u8>,
     pub spaces_live: usize,
     pub activations: usize,
+    /// The physical ranges made visible to instruction fetch, in order.
+    pub synchronized: Vec<(u64, usize)>,
 }
 
 impl FakePlatform {
@@ -158,6 +160,7 @@ impl FakePlatform {
             input: VecDeque::new(),
             spaces_live: 0,
             activations: 0,
+            synchronized: Vec::new(),
         }
     }
 
@@ -227,6 +230,10 @@ impl Platform for FakePlatform {
         let mut buffer = alloc::vec![0u8; length];
         self.read_physical(from, &mut buffer);
         self.write_physical(to, &buffer);
+    }
+
+    fn synchronize_instruction_cache(&mut self, physical: u64, length: usize) {
+        self.synchronized.push((physical, length));
     }
 
     fn command_line(&self) -> &'static str {

@@ -376,6 +376,26 @@ impl<P: Platform> Kernel<P> {
         self.copy_into_user(process, address, bytes, true)
     }
 
+    /// Makes `length` bytes of code the kernel wrote at `address` in `process` visible to
+    /// instruction fetch (see [`Platform::synchronize_instruction_cache`]).
+    pub(crate) fn synchronize_user_code(
+        &mut self,
+        process: ProcessId<P>,
+        address: u64,
+        length: u64,
+    ) -> Result<(), KernelError> {
+        self.for_each_user_piece(
+            process,
+            address,
+            length,
+            false,
+            true,
+            |platform, physical, _, size| {
+                platform.synchronize_instruction_cache(physical, size);
+            },
+        )
+    }
+
     fn copy_into_user(
         &mut self,
         process: ProcessId<P>,

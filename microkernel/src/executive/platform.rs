@@ -107,6 +107,11 @@ pub trait Platform {
     fn write_physical(&mut self, physical: u64, bytes: &[u8]);
     /// Copies `length` bytes between frames (each range inside one frame).
     fn copy_physical(&mut self, from: u64, to: u64, length: usize);
+    /// Makes instructions just written to `length` bytes at `physical` (inside one frame)
+    /// visible to instruction fetch: a processor whose instruction cache does not see data
+    /// writes (Arm) cleans the data cache and invalidates the instruction cache for the
+    /// range; one whose caches are coherent (x86) does nothing.
+    fn synchronize_instruction_cache(&mut self, physical: u64, length: usize);
     /// The embedded program image called `name`.
     fn program(&self, name: &[u8]) -> Option<(&'static str, &'static [u8])>;
     /// The kernel command line.

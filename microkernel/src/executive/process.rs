@@ -136,6 +136,9 @@ impl<P: Platform> Kernel<P> {
             let contents = &bytes
                 [segment.file_offset as usize..(segment.file_offset + segment.file_size) as usize];
             self.write_user_ignoring_rights(id, segment.virtual_address, contents)?;
+            if segment.access.execute {
+                self.synchronize_user_code(id, segment.virtual_address, segment.file_size)?;
+            }
         }
         let stack = Access { write: true, execute: false, user: true };
         self.add_region(

@@ -118,6 +118,22 @@ fn received(outcome: [u64; 7]) -> Received {
 }
 
 #[test]
+fn spawn_makes_the_code_it_wrote_visible_to_instruction_fetch() {
+    let mut kernel = kernel();
+    kernel.spawn(b"program", &[], 0, 16).unwrap();
+    // The test program's code segment: 32 bytes at PROGRAM_BASE; its data segment (at
+    // DATA) is not executable and is left alone.
+    let synchronized = core::mem::take(&mut kernel.platform.synchronized);
+    assert_eq!(synchronized.len(), 1, "{synchronized:?}");
+    let (physical, length) = synchronized[0];
+    assert_eq!(length, 32);
+    let mut code = [0u8; 32];
+    super::platform::Platform::read_physical(&kernel.platform, physical, &mut code);
+    assert_eq!(code, [0x90; 32], "the range synchronized is the code written");
+    assert_eq!(physical & 0xfff, PROGRAM_BASE as u64 & 0xfff);
+}
+
+#[test]
 fn ping_pong_with_deferred_reply() {
     let mut world = world(1);
     let (client, client_thread, send) = world.clients[0];

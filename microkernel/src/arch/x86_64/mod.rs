@@ -43,6 +43,11 @@ pub const KERNEL_HEAP_BASE: u64 = 0xffff_ff00_0000_0000;
 /// address space exists.
 pub const KERNEL_ROOT_ENTRIES: core::ops::Range<usize> = paging::KERNEL_ROOT_ENTRIES;
 
+/// Makes code the kernel wrote visible to instruction fetch: nothing to do, since x86's
+/// instruction fetch sees every data write (the pipeline is resynchronized by the return
+/// to user mode).
+pub fn synchronize_instruction_cache(_address: u64, _length: usize) {}
+
 /// Writes to the console.
 pub fn console_write(bytes: &[u8]) {
     serial::write_bytes(bytes);
