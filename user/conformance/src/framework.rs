@@ -4,7 +4,8 @@
 //! A case is a function returning [`Check`]: `Ok(())` when Courier did what Linux does,
 //! `Err(reason)` naming the call and what it gave instead. The checks ([`ensure`],
 //! [`step`], [`fails_with`], [`equals`]) build those reasons, so a case reads as the list
-//! of calls it makes and what each must give.
+//! of calls it makes and what each must give. They, and the sleeps and polls, come from
+//! courier-test-support, which the other test programs share; this module re-exports them.
 //!
 //! Helper processes are this program again, as `conformance child MODE ARGUMENT...`
 //! ([`Child::spawn`]); a [`Child`] dropped unreaped is killed and reaped. Waits for
@@ -14,9 +15,12 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Debug;
 use core::time::Duration;
 
+pub use courier_test_support::{
+    CHILD_TIMEOUT, Check, become_user, describe, ensure, equals, errno_name, eventually,
+    fails_with, outcome_code, pause_briefly, signal_name, sleep, sleep_forever, step,
+};
 use libsys::Errno;
 use libsys::abi::signal::SIGKILL;
 use libsys::proc::{self, FileAction, Pid, SpawnAttributes, WNOHANG};
@@ -25,15 +29,15 @@ use libsys::time;
 /// This program's name in the boot image (and the prefix of its lines).
 pub const PROGRAM: &str = "conformance";
 
-/// How long a child may take to do what a case expects of it.
-pub const CHILD_TIMEOUT: Duration = Duration::from_secs(10);
+/// The user (and group) id children take to be someone else.
+pub const OTHER_USER: u32 = 1000;
+
+/// Exit code of a child whose preparation failed.
+pub const SETUP_FAILED: i32 = 201;
 
 /// How long a child is given to get into a call that blocks (when the case cannot see it
 /// waiting).
 pub const SETTLE: Duration = Duration::from_millis(100);
-
-/// What a case returns.
-pub type Check = Result<(), String>;
 
 /// A named case of an area.
 pub struct Case {
@@ -41,85 +45,6 @@ pub struct Case {
     pub name: &'static str,
     /// The case.
     pub run: fn() -> Check,
-}
-
-/// `Err(what())` unless `condition`.
-pub fn ensure(condition: bool, what: impl FnOnce() -> String) -> Check {
-    if condition { Ok(()) } else { Err(what()) }
-}
-
-/// Turns a libsys error into a reason naming the step.
-pub fn step<T>(what: &str, result: Result<T, Errno>) -> Result<T, String> {
-    result.map_err(|error| format!("{what}: {}", error.name()))
-}
-
-/// Expects `result` to fail with `expected`.
-pub fn fails_with<T: Debug>(what: &str, result: Result<T, Errno>, expected: Errno) -> Check {
-    match result {
-        Err(error) if error == expected => Ok(()),
-        Err(error) => Err(format!("{what}: {}, expected {}", error.name(), expected.name())),
-        Ok(value) => Err(format!("{what}: succeeded ({value:?}), expected {}", expected.name())),
-    }
-}
-
-/// Expects `result` to succeed with `expected`.
-pub fn equals<T: Debug + PartialEq>(what: &str, result: Result<T, Errno>, expected: T) -> Check {
-    match result {
-        Ok(value) if value == expected => Ok(()),
-        Ok(value) => Err(format!("{what}: gave {value:?}, expected {expected:?}")),
-        Err(error) => Err(format!("{what}: {}, expected {expected:?}", error.name())),
-    }
-}
-
-/// `SIGSEGV (11)`.
-pub fn signal_name(signal: u32) -> String {
-    match libsys::abi::signal::name(signal) {
-        Some(name) => format!("{name} ({signal})"),
-        None => format!("signal {signal}"),
-    }
-}
-
-/// A wait status in words.
-pub fn describe(status: i32) -> String {
-    if proc::exited(status) {
-        format!("exited with {}", proc::exit_status(status))
-    } else if proc::signaled(status) {
-        format!("killed by {}", signal_name(proc::terminating_signal(status) as u32))
-    } else if proc::stopped(status) {
-        format!("stopped by {}", signal_name(proc::stopping_signal(status) as u32))
-    } else {
-        format!("status {status:#x}")
-    }
-}
-
-/// Sleeps `duration` in full, whatever interrupts it.
-pub fn sleep(duration: Duration) {
-    let end = time::monotonic() + duration;
-    loop {
-        let now = time::monotonic();
-        if now >= end {
-            return;
-        }
-        let _ = time::nanosleep(end - now);
-    }
-}
-
-/// The pause between two polls.
-pub fn pause_briefly() {
-    let _ = time::nanosleep(Duration::from_millis(2));
-}
-
-/// Polls `probe` until it reports nothing amiss (`None`) or [`CHILD_TIMEOUT`] passes; then
-/// fails with what it last reported.
-pub fn eventually(mut probe: impl FnMut() -> Result<Option<String>, String>) -> Check {
-    let deadline = time::monotonic() + CHILD_TIMEOUT;
-    loop {
-        let Some(amiss) = probe()? else { return Ok(()) };
-        if time::monotonic() >= deadline {
-            return Err(format!("{amiss} (after {CHILD_TIMEOUT:?})"));
-        }
-        pause_briefly();
-    }
 }
 
 /// A helper process (`conformance child MODE ARGUMENT...`), killed and reaped if dropped
@@ -283,36 +208,18 @@ impl Child {
         let code = outcome_code(expected);
         ensure(proc::exited(status) && proc::exit_status(status) == code, || {
             let got = if proc::exited(status) {
-                code_name(proc::exit_status(status))
+                errno_name(proc::exit_status(status))
             } else {
                 describe(status)
             };
-            format!("child {}: {got}, expected {}", self.pid, code_name(code))
+            format!("child {}: {got}, expected {}", self.pid, errno_name(code))
         })
     }
 }
 
 /// In a child started by [`Child::spawn_ready`]: says it is ready.
 pub fn tell_ready() {
-    let _ = libsys::fd::write(READY_DESCRIPTOR, b"r");
-    let _ = libsys::fd::close(READY_DESCRIPTOR);
-}
-
-/// A child's exit code for the outcome of the call it reports: 0, or the errno.
-pub fn outcome_code<T>(result: Result<T, Errno>) -> i32 {
-    match result {
-        Ok(_) => 0,
-        Err(error) => error.number(),
-    }
-}
-
-/// An [`outcome_code`] in words.
-pub fn code_name(code: i32) -> String {
-    match code {
-        0 => String::from("success"),
-        code => Errno::from_number(code)
-            .map_or_else(|| format!("exit {code}"), |error| String::from(error.name())),
-    }
+    courier_test_support::tell_ready(READY_DESCRIPTOR);
 }
 
 /// The `index`th argument of a child mode as a number (`None` when absent or malformed).

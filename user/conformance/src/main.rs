@@ -35,6 +35,7 @@ mod posix_shm;
 mod processes;
 mod semaphores;
 mod signals;
+mod sysv_objects;
 mod sysv_shm;
 
 use alloc::format;

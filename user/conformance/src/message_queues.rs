@@ -19,13 +19,14 @@ use libsys::signal::{self, Handler, SigAction, SignalSet};
 use libsys::sysv::{
     self, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT,
     MSG_EXCEPT, MSG_NOERROR, STATUS_CGID, STATUS_CUID, STATUS_GID, STATUS_KEY,
-    STATUS_MESSAGE_FIELDS, STATUS_MODE, STATUS_UID, STATUS_WORDS, Status,
+    STATUS_MESSAGE_FIELDS, STATUS_MODE, STATUS_UID, Status,
 };
 
 use crate::framework::{
-    Case, Check, Child, SETTLE, ensure, equals, fails_with, number_argument, outcome_code, step,
-    tell_ready,
+    Case, Check, Child, OTHER_USER, SETTLE, SETUP_FAILED, become_user, ensure, equals, fails_with,
+    number_argument, outcome_code, step, tell_ready,
 };
+use crate::sysv_objects::{Family, empty_status};
 
 /// The cases, in the order they run.
 pub const CASES: &[Case] = &[
@@ -68,8 +69,6 @@ pub const CASES: &[Case] = &[
 const MSGMNB: u64 = 16384;
 /// Linux's `MSGMAX`: the largest message.
 const MSGMAX: usize = 8192;
-/// The user (and group) id children take to be someone else.
-const OTHER_USER: u32 = 1000;
 /// This area's first key.
 const KEY_BASE: i32 = 0x434f_0100;
 
@@ -126,7 +125,7 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
             outcome_code(sysv::msgsnd(id, 1, &vec![b'm'; size], 0))
         }
         ("msg-as-other", Some(key)) => {
-            if proc::setgid(OTHER_USER).is_err() || proc::setuid(OTHER_USER).is_err() {
+            if !become_user(OTHER_USER) {
                 return Some(SETUP_FAILED);
             }
             as_other_user(key, arguments.get(1).copied().unwrap_or(""))
@@ -138,8 +137,6 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
 
 /// Exit code of `msg-receive` for a message with another body.
 const WRONG_BODY: i32 = 200;
-/// Exit code of a child whose preparation failed.
-const SETUP_FAILED: i32 = 201;
 /// Added to `msg-receive-with-handler`'s exit code when its handler ran.
 const HANDLER_RAN: i32 = 100;
 
@@ -179,17 +176,9 @@ fn as_other_user(key: i32, action: &str) -> i32 {
     }
 }
 
-fn empty_status() -> Status {
-    [0; STATUS_WORDS]
-}
-
 /// The key of case number `case`, cleared of an earlier run's queue.
 fn fresh_key(case: i32) -> i32 {
-    let key = KEY_BASE + case;
-    if let Ok(id) = sysv::msgget(key, 0) {
-        let _ = sysv::msgctl(id, IPC_RMID, &mut empty_status());
-    }
-    key
+    Family::MessageQueue.fresh_key(KEY_BASE + case)
 }
 
 /// A message queue, removed when dropped.
@@ -246,7 +235,7 @@ impl Queue {
 
 impl Drop for Queue {
     fn drop(&mut self) {
-        let _ = sysv::msgctl(self.0, IPC_RMID, &mut empty_status());
+        Family::MessageQueue.remove(self.0);
     }
 }
 

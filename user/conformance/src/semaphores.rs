@@ -23,9 +23,10 @@ use libsys::sysv::{
 use libsys::time;
 
 use crate::framework::{
-    Case, Check, Child, SETTLE, ensure, equals, eventually, fails_with, number_argument,
-    outcome_code, sleep, step, tell_ready,
+    Case, Check, Child, OTHER_USER, SETTLE, SETUP_FAILED, become_user, ensure, equals, eventually,
+    fails_with, number_argument, outcome_code, sleep_forever, step, tell_ready,
 };
+use crate::sysv_objects::Family;
 
 /// The cases, in the order they run.
 pub const CASES: &[Case] = &[
@@ -71,14 +72,10 @@ const SEMMSL: i32 = 32000;
 const SEMOPM: usize = 500;
 /// Linux's `SEMVMX`: the largest semaphore value.
 const SEMVMX: i32 = 32767;
-/// The user (and group) id children take to be someone else.
-const OTHER_USER: u32 = 1000;
 /// This area's first key.
 const KEY_BASE: i32 = 0x434f_0200;
 /// Status position of `sem_nsems`.
 const NSEMS: usize = STATUS_SEMAPHORE_FIELDS + 2;
-/// Exit code of a child whose preparation failed.
-const SETUP_FAILED: i32 = 201;
 
 /// The child modes this area's cases spawn; `None` for a mode it does not know.
 ///
@@ -109,13 +106,11 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
                 return Some(SETUP_FAILED);
             }
             tell_ready();
-            loop {
-                sleep(Duration::from_secs(1));
-            }
+            sleep_forever()
         }
         "sem-get-as-other" | "sem-remove-as-other" => {
             let key: i32 = number_argument(arguments, 0)?;
-            if proc::setgid(OTHER_USER).is_err() || proc::setuid(OTHER_USER).is_err() {
+            if !become_user(OTHER_USER) {
                 return Some(SETUP_FAILED);
             }
             if mode == "sem-get-as-other" {
@@ -134,11 +129,7 @@ fn operation(number: u16, operation: i16, flags: i16) -> SemaphoreOperation {
 
 /// The key of case number `case`, cleared of an earlier run's set.
 fn fresh_key(case: i32) -> i32 {
-    let key = KEY_BASE + case;
-    if let Ok(id) = sysv::semget(key, 0, 0) {
-        let _ = sysv::semctl(id, 0, IPC_RMID, 0);
-    }
-    key
+    Family::SemaphoreSet.fresh_key(KEY_BASE + case)
 }
 
 /// A semaphore set, removed when dropped.
@@ -198,7 +189,7 @@ impl SemaphoreSet {
 
 impl Drop for SemaphoreSet {
     fn drop(&mut self) {
-        let _ = sysv::semctl(self.0, 0, IPC_RMID, 0);
+        Family::SemaphoreSet.remove(self.0);
     }
 }
 

@@ -15,13 +15,14 @@ use libsys::proc;
 use libsys::sysv::{
     self, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT, SHM_LOCK,
     SHM_RDONLY, SHM_RND, SHM_UNLOCK, SHMLBA, STATUS_KEY, STATUS_MODE, STATUS_SEGMENT_FIELDS,
-    STATUS_WORDS, Status,
+    Status,
 };
 
 use crate::framework::{
-    Case, Check, Child, ensure, equals, eventually, fails_with, number_argument, outcome_code,
-    sleep, step, tell_ready,
+    Case, Check, Child, OTHER_USER, SETUP_FAILED, become_user, ensure, equals, eventually,
+    fails_with, number_argument, outcome_code, sleep_forever, step, tell_ready,
 };
+use crate::sysv_objects::{Family, empty_status};
 
 /// The cases, in the order they run.
 pub const CASES: &[Case] = &[
@@ -54,14 +55,10 @@ pub const CASES: &[Case] = &[
     Case { name: "shm-spawned-child-not-attached", run: shm_spawned_child_not_attached },
 ];
 
-/// The user (and group) id children take to be someone else.
-const OTHER_USER: u32 = 1000;
 /// This area's first key.
 const KEY_BASE: i32 = 0x434f_0300;
 /// `SHM_DEST` in `shm_perm.mode`: the segment goes when its last attachment does.
 const SHM_DEST: u64 = 0o1000;
-/// Exit code of a child whose preparation failed.
-const SETUP_FAILED: i32 = 201;
 /// The word the `shm-write` child writes.
 const CHILD_WORD: u64 = 0x434f_5552_4945_5221;
 
@@ -102,26 +99,22 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
         }
         "shm-wait" => {
             tell_ready();
-            loop {
-                sleep(core::time::Duration::from_secs(1));
-            }
+            sleep_forever()
         }
         "shm-hold" => {
             let Ok(_mapping) = sysv::shmat(id, None, 0) else { return Some(SETUP_FAILED) };
             tell_ready();
-            loop {
-                sleep(core::time::Duration::from_secs(1));
-            }
+            sleep_forever()
         }
         "shm-attach-as-other" => {
             let flags: i32 = number_argument(arguments, 1)?;
-            if proc::setgid(OTHER_USER).is_err() || proc::setuid(OTHER_USER).is_err() {
+            if !become_user(OTHER_USER) {
                 return Some(SETUP_FAILED);
             }
             outcome_code(sysv::shmat(id, None, flags))
         }
         "shm-as-other" => {
-            if proc::setgid(OTHER_USER).is_err() || proc::setuid(OTHER_USER).is_err() {
+            if !become_user(OTHER_USER) {
                 return Some(SETUP_FAILED);
             }
             let key = id;
@@ -145,17 +138,9 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
     Some(code)
 }
 
-fn empty_status() -> Status {
-    [0; STATUS_WORDS]
-}
-
 /// The key of case number `case`, cleared of an earlier run's segment.
 fn fresh_key(case: i32) -> i32 {
-    let key = KEY_BASE + case;
-    if let Ok(id) = sysv::shmget(key, 0, 0) {
-        let _ = sysv::shmctl(id, IPC_RMID, &mut empty_status());
-    }
-    key
+    Family::Segment.fresh_key(KEY_BASE + case)
 }
 
 /// A segment, removed when dropped.
@@ -191,7 +176,7 @@ impl Segment {
 
 impl Drop for Segment {
     fn drop(&mut self) {
-        let _ = sysv::shmctl(self.0, IPC_RMID, &mut empty_status());
+        Family::Segment.remove(self.0);
     }
 }
 

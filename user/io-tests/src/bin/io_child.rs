@@ -30,6 +30,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use courier_test_support::outcome_code;
 use libsys::fs::{self, PROT_READ, PROT_WRITE};
 use libsys::proc::{self, SpawnAttributes};
 use libsys::{Errno, env, fd, pipe, time};
@@ -48,17 +49,10 @@ fn write_all(descriptor: i32, mut bytes: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-fn code(result: Result<(), Errno>) -> i32 {
-    match result {
-        Ok(()) => 0,
-        Err(error) => error.number(),
-    }
-}
-
 fn main() -> i32 {
     let arguments: Vec<&str> = env::args().collect();
     match arguments.get(1).copied() {
-        Some("echo") => code(write_all(1, arguments.get(2).unwrap_or(&"").as_bytes())),
+        Some("echo") => outcome_code(write_all(1, arguments.get(2).unwrap_or(&"").as_bytes())),
         Some("writer") => {
             let (Some(byte), Some(count), Some(size)) =
                 (number(arguments.get(2)), number(arguments.get(3)), number(arguments.get(4)))
@@ -86,7 +80,7 @@ fn main() -> i32 {
                     Err(error) => return error.number(),
                 }
             }
-            code(write_all(1, format!("{total}").as_bytes()))
+            outcome_code(write_all(1, format!("{total}").as_bytes()))
         }
         Some("hold") => {
             let _ = time::nanosleep(Duration::from_millis(number(arguments.get(2)).unwrap_or(0)));
@@ -145,7 +139,7 @@ fn main() -> i32 {
             };
             let _ = time::nanosleep(Duration::from_millis(delay));
             let Ok(writer) = fs::open(path, libsys::abi::io::O_WRONLY, 0) else { return 3 };
-            code(write_all(writer, text.as_bytes()))
+            outcome_code(write_all(writer, text.as_bytes()))
         }
         Some("open-as") => {
             let (Some(uid), Some(path), Some(flags)) =

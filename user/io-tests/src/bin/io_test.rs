@@ -14,6 +14,8 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use courier_test_support::strerror::{fails_with, step, write_all};
+use courier_test_support::{Check, ensure};
 use libsys::abi::Handle;
 use libsys::abi::fs::{FsRequest, PATH_MAX};
 use libsys::abi::fs::{O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, SEEK_CUR, SEEK_END, SEEK_SET};
@@ -35,27 +37,8 @@ use libsys::{Errno, fd, pipe};
 
 libsys::main!(main);
 
-type Check = Result<(), String>;
-
 /// A named test case.
 type Case = (&'static str, fn() -> Check);
-
-fn ensure(condition: bool, what: impl FnOnce() -> String) -> Check {
-    if condition { Ok(()) } else { Err(what()) }
-}
-
-/// Turns a libsys error into a message naming the step.
-fn step<T>(what: &str, result: Result<T, Errno>) -> Result<T, String> {
-    result.map_err(|error| format!("{what}: {error}"))
-}
-
-/// Expects `result` to fail with `expected`.
-fn fails_with<T: core::fmt::Debug>(what: &str, result: Result<T, Errno>, expected: Errno) -> Check {
-    match result {
-        Err(error) if error == expected => Ok(()),
-        other => Err(format!("{what}: {other:?}, expected {expected}")),
-    }
-}
 
 fn spawn_program(program: &str, arguments: &[&str], actions: &[FileAction]) -> Result<Pid, String> {
     let mut argv = Vec::with_capacity(arguments.len() + 1);
@@ -89,15 +72,6 @@ fn killed_by(pid: Pid, signal: u32) -> Check {
     ensure(proc::signaled(status) && proc::terminating_signal(status) == signal as i32, || {
         format!("pid {pid}: status {status:#x}, expected killed by signal {signal}")
     })
-}
-
-fn write_all(descriptor: Fd, mut bytes: &[u8]) -> Check {
-    while !bytes.is_empty() {
-        let written = step("write", fd::write(descriptor, bytes))?;
-        ensure(written > 0, || String::from("write returned 0"))?;
-        bytes = &bytes[written..];
-    }
-    Ok(())
 }
 
 fn read_to_end(descriptor: Fd) -> Result<Vec<u8>, String> {

@@ -56,6 +56,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
 
+use courier_test_support::{sleep, sleep_forever, tell_ready};
 use libsys::abi::io::O_RDONLY;
 use libsys::abi::signal::{
     SA_RESETHAND, SA_RESTART, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGINT, SIGNAL_MAX, SIGPIPE,
@@ -94,30 +95,6 @@ fn count_signal(_signal: u32) {
 
 fn handler_bit() -> i32 {
     if HANDLED.load(Ordering::Relaxed) > 0 { HANDLER_RAN } else { 0 }
-}
-
-/// Tells signal-test the child is ready (see the module documentation).
-fn ready() {
-    let _ = fd::write(READY, b"r");
-    let _ = fd::close(READY);
-}
-
-/// Sleeps `duration` in full, whatever interrupts it.
-fn sleep(duration: Duration) {
-    let end = time::monotonic() + duration;
-    loop {
-        let now = time::monotonic();
-        if now >= end {
-            return;
-        }
-        let _ = time::nanosleep(end - now);
-    }
-}
-
-fn sleep_forever() -> ! {
-    loop {
-        sleep(Duration::from_secs(1));
-    }
 }
 
 fn install(signal: u32, handler: Handler, flags: u64) -> bool {
@@ -256,7 +233,7 @@ fn block_tstp() -> i32 {
     if signal::sigprocmask(SIG_BLOCK, Some(SignalSet::of(SIGTSTP))).is_err() {
         return SETUP;
     }
-    ready();
+    tell_ready(READY);
     let mut code = 0;
     if !read_byte(0) {
         return SETUP;
@@ -286,16 +263,16 @@ fn main() -> i32 {
     let number = |index: usize| argument(index).parse::<i64>().ok();
     match argument(1) {
         "wait-forever" => {
-            ready();
+            tell_ready(READY);
             sleep_forever()
         }
         "exit" => {
-            ready();
+            tell_ready(READY);
             number(2).map_or(USAGE, |code| code as i32)
         }
         "sleep-exit" => {
             let (Some(milliseconds), Some(code)) = (number(2), number(3)) else { return USAGE };
-            ready();
+            tell_ready(READY);
             sleep(Duration::from_millis(milliseconds as u64));
             code as i32
         }
@@ -304,7 +281,7 @@ fn main() -> i32 {
             else {
                 return USAGE;
             };
-            ready();
+            tell_ready(READY);
             sleep(Duration::from_millis(milliseconds as u64));
             match proc::kill(pid as Pid, signal as u32) {
                 Ok(()) => 0,
@@ -316,7 +293,7 @@ fn main() -> i32 {
             else {
                 return USAGE;
             };
-            ready();
+            tell_ready(READY);
             sleep(Duration::from_millis(milliseconds as u64));
             // Again and again: one that comes just before a blocking call does not end it.
             while proc::kill(pid as Pid, signal as u32).is_ok() {
@@ -326,7 +303,7 @@ fn main() -> i32 {
         }
         "signal-flood" => {
             let (Some(pid), Some(signal)) = (number(2), number(3)) else { return USAGE };
-            ready();
+            tell_ready(READY);
             while proc::kill(pid as Pid, signal as u32) != Err(Errno::Esrch) {}
             0
         }
@@ -335,7 +312,7 @@ fn main() -> i32 {
             if !install(SIGUSR1, Handler::Simple(count_signal), flags) {
                 return SETUP;
             }
-            ready();
+            tell_ready(READY);
             read_outcome(0) | handler_bit()
         }
         "open-fifo" => {
@@ -344,7 +321,7 @@ fn main() -> i32 {
             if !install(SIGUSR1, Handler::Simple(count_signal), flags) {
                 return SETUP;
             }
-            ready();
+            tell_ready(READY);
             let outcome = match fs::open(path, O_RDONLY, 0) {
                 Err(Errno::Eintr) => OUTCOME_EINTR,
                 Ok(fifo) => read_outcome(fifo),
@@ -356,7 +333,7 @@ fn main() -> i32 {
             if !install(SIGUSR1, Handler::Simple(reraise_after_reset), SA_RESETHAND) {
                 return SETUP;
             }
-            ready();
+            tell_ready(READY);
             let _ = signal::raise(SIGUSR1);
             // Still alive: the second SIGUSR1 did not get the default action.
             4
@@ -372,7 +349,7 @@ fn main() -> i32 {
             if signal::sigprocmask(SIG_SETMASK, Some(SignalSet::FULL)).is_err() {
                 return SETUP;
             }
-            ready();
+            tell_ready(READY);
             sleep_forever()
         }
         "block-tstp" => block_tstp(),
@@ -383,7 +360,7 @@ fn main() -> i32 {
             if proc::setuid(uid as u32).is_err() {
                 return SETUP;
             }
-            ready();
+            tell_ready(READY);
             match proc::kill(target as Pid, signal as u32) {
                 Ok(()) => 0,
                 Err(error) => error.number(),
@@ -394,21 +371,21 @@ fn main() -> i32 {
             if proc::setuid(uid as u32).is_err() {
                 return SETUP;
             }
-            ready();
+            tell_ready(READY);
             sleep_forever()
         }
         "group-kill" => {
-            ready();
+            tell_ready(READY);
             group_kill()
         }
         "report-inherited" => {
-            ready();
+            tell_ready(READY);
             report_inherited()
         }
         "write-closed-pipe" => {
             let Ok((reader, writer)) = pipe::pipe() else { return SETUP };
             let _ = fd::close(reader);
-            ready();
+            tell_ready(READY);
             // SIGPIPE ends the process here; reaching the return means it did not.
             let written = fd::write(writer, b"x");
             libsys::eprintln!("signal-child: write to a closed pipe: {written:?}");

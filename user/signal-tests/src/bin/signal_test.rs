@@ -8,7 +8,7 @@
 //!
 //! Handlers talk to the cases through static atomics only (they may interrupt anything,
 //! an allocation included): every handler of this program records the signal's
-//! information in a small event log and counts it per signal ([`record`]).
+//! information in a small event log and counts it per signal ([`LOG`], a [`SignalLog`]).
 //!
 //! Children are `signal-child` in one of its modes. [`Child::spawn_with`] waits until the
 //! child says it is ready (its handlers, mask and user id in place) before a case sends it
@@ -35,9 +35,14 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use core::time::Duration;
 
+use courier_test_support::strerror::{fails_with, step, write_all};
+use courier_test_support::{
+    CHILD_TIMEOUT, Check, SignalLog, ensure, pause_briefly, read_byte_within, set_of, signal_name,
+    sleep,
+};
 use libsys::abi::io::{F_GETFL, O_NONBLOCK, O_WRONLY};
 use libsys::abi::signal::{
     CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT,
@@ -53,8 +58,6 @@ use libsys::{Errno, fd, fs, pipe, time};
 
 libsys::main!(main);
 
-type Check = Result<(), String>;
-
 /// A named test case.
 type Case = (&'static str, fn() -> Check);
 
@@ -62,8 +65,6 @@ type Case = (&'static str, fn() -> Check);
 const CHILD: &str = "signal-child";
 /// The descriptor on which a child says it is ready (see signal-child).
 const READY: Fd = 3;
-/// How long a child may take to do what a case expects of it.
-const CHILD_TIMEOUT: Duration = Duration::from_secs(10);
 /// The signal a [`Watchdog`] sends when its deadline passes (`SIGRTMAX`).
 const DEADLINE_SIGNAL: u32 = SIGNAL_MAX;
 /// `SIGRTMIN` as programs number it (no real-time signals are reserved for threads).
@@ -80,59 +81,17 @@ const HANDLER_RAN: i32 = 0x10;
 
 /// How many signals the event log keeps.
 const EVENT_SLOTS: usize = 64;
-/// The signals handled, in order, as the upcall words of their information.
-static EVENTS: [[AtomicU64; 4]; EVENT_SLOTS] =
-    [const { [const { AtomicU64::new(0) }; 4] }; EVENT_SLOTS];
-static EVENT_COUNT: AtomicUsize = AtomicUsize::new(0);
-/// How many times each signal was handled (index: the signal number).
-static COUNTS: [AtomicU32; SIGNAL_MAX as usize + 1] =
-    [const { AtomicU32::new(0) }; SIGNAL_MAX as usize + 1];
-
-/// Records a handled signal; allocates nothing and takes no lock.
-fn record(info: &SignalInfo) {
-    if let Some(count) = COUNTS.get(info.signal as usize) {
-        count.fetch_add(1, Ordering::Relaxed);
-    }
-    let index = EVENT_COUNT.fetch_add(1, Ordering::Relaxed);
-    if let Some(slot) = EVENTS.get(index) {
-        for (word, value) in slot.iter().zip(info.to_upcall_words(0)) {
-            word.store(value, Ordering::Relaxed);
-        }
-    }
-}
+/// What this process's handlers saw.
+static LOG: SignalLog<EVENT_SLOTS> = SignalLog::new();
 
 /// A handler (`sa_handler`) that records the signal.
 fn on_signal(signal: u32) {
-    record(&SignalInfo { signal, ..SignalInfo::default() });
+    LOG.record(&SignalInfo { signal, ..SignalInfo::default() });
 }
 
 /// A handler (`sa_sigaction`) that records the signal and its information.
 fn on_signal_with_info(_signal: u32, info: &SignalInfo) {
-    record(info);
-}
-
-/// How many times `signal` was handled since the last [`clear_events`].
-fn handled(signal: u32) -> u32 {
-    COUNTS.get(signal as usize).map_or(0, |count| count.load(Ordering::Relaxed))
-}
-
-/// The signals handled since the last [`clear_events`], in order.
-fn events() -> Vec<SignalInfo> {
-    let count = EVENT_COUNT.load(Ordering::Relaxed).min(EVENT_SLOTS);
-    EVENTS[..count]
-        .iter()
-        .map(|slot| {
-            let words = [0, 1, 2, 3].map(|index| slot[index].load(Ordering::Relaxed));
-            SignalInfo::from_upcall_words(words).0
-        })
-        .collect()
-}
-
-fn clear_events() {
-    EVENT_COUNT.store(0, Ordering::Relaxed);
-    for count in &COUNTS {
-        count.store(0, Ordering::Relaxed);
-    }
+    LOG.record(info);
 }
 
 /// The signal numbers of `events`, in order.
@@ -141,31 +100,6 @@ fn numbers(events: &[SignalInfo]) -> Vec<u32> {
 }
 
 // ----- Small helpers ---------------------------------------------------------------------
-
-fn ensure(condition: bool, what: impl FnOnce() -> String) -> Check {
-    if condition { Ok(()) } else { Err(what()) }
-}
-
-/// Turns a libsys error into a message naming the step.
-fn step<T>(what: &str, result: Result<T, Errno>) -> Result<T, String> {
-    result.map_err(|error| format!("{what}: {error}"))
-}
-
-/// Expects `result` to fail with `expected`.
-fn fails_with<T: core::fmt::Debug>(what: &str, result: Result<T, Errno>, expected: Errno) -> Check {
-    match result {
-        Err(error) if error == expected => Ok(()),
-        other => Err(format!("{what}: {other:?}, expected {expected}")),
-    }
-}
-
-/// `SIGTERM (15)`.
-fn signal_name(signal: u32) -> String {
-    match libsys::abi::signal::name(signal) {
-        Some(name) => format!("{name} ({signal})"),
-        None => format!("signal {signal}"),
-    }
-}
 
 /// `WTERMSIG(status)` as a signal number.
 fn terminating_signal(status: i32) -> u32 {
@@ -204,23 +138,6 @@ fn describe_outcome(code: i32) -> String {
     format!("{outcome}, {handler} (exit {code:#x})")
 }
 
-/// Sleeps `duration` in full, whatever interrupts it.
-fn sleep(duration: Duration) {
-    let end = time::monotonic() + duration;
-    loop {
-        let now = time::monotonic();
-        if now >= end {
-            return;
-        }
-        let _ = time::nanosleep(end - now);
-    }
-}
-
-/// The pause between two polls.
-fn pause_briefly() {
-    let _ = time::nanosleep(Duration::from_millis(2));
-}
-
 fn own_pid() -> Result<Pid, String> {
     step("getpid", proc::getpid())
 }
@@ -253,19 +170,6 @@ fn current_mask() -> SignalSet {
     signal::sigprocmask(SIG_BLOCK, None).unwrap_or(SignalSet::FULL)
 }
 
-fn set_of(signals: &[u32]) -> SignalSet {
-    signals.iter().fold(SignalSet::EMPTY, |set, &signal| set.with(signal))
-}
-
-fn write_all(descriptor: Fd, mut bytes: &[u8]) -> Check {
-    while !bytes.is_empty() {
-        let written = step("write", fd::write(descriptor, bytes))?;
-        ensure(written > 0, || String::from("write returned 0"))?;
-        bytes = &bytes[written..];
-    }
-    Ok(())
-}
-
 fn read_to_end(descriptor: Fd) -> Result<Vec<u8>, String> {
     let mut contents = Vec::new();
     let mut chunk = [0u8; 64];
@@ -276,25 +180,6 @@ fn read_to_end(descriptor: Fd) -> Result<Vec<u8>, String> {
             Err(Errno::Eintr) => {}
             Err(error) => return Err(format!("read: {error}")),
         }
-    }
-}
-
-/// Reads one byte from `descriptor` (non-blocking), polling for up to `timeout`: `None`
-/// at end of file.
-fn read_byte_within(descriptor: Fd, timeout: Duration) -> Result<Option<u8>, String> {
-    let deadline = time::monotonic() + timeout;
-    let mut byte = [0u8; 1];
-    loop {
-        match fd::read(descriptor, &mut byte) {
-            Ok(0) => return Ok(None),
-            Ok(_) => return Ok(Some(byte[0])),
-            Err(Errno::Eagain | Errno::Eintr) => {}
-            Err(error) => return Err(format!("read: {error}")),
-        }
-        if time::monotonic() >= deadline {
-            return Err(format!("nothing to read within {timeout:?}"));
-        }
-        pause_briefly();
     }
 }
 
@@ -331,7 +216,7 @@ fn reset_signals() {
         let _ = signal::sigaction(number, Some(SigAction::new(Handler::Default)));
     }
     let _ = signal::sigprocmask(SIG_SETMASK, Some(SignalSet::EMPTY));
-    clear_events();
+    LOG.clear();
 }
 
 // ----- Children --------------------------------------------------------------------------
@@ -543,7 +428,10 @@ impl Drop for Child {
 
 /// The events recorded for SIGCHLD from `pid`.
 fn child_events(pid: Pid) -> Vec<SignalInfo> {
-    events().into_iter().filter(|info| info.signal == SIGCHLD && info.pid == pid as u32).collect()
+    LOG.events()
+        .into_iter()
+        .filter(|info| info.signal == SIGCHLD && info.pid == pid as u32)
+        .collect()
 }
 
 /// Waits until `count` SIGCHLD events from `pid` are recorded (or [`CHILD_TIMEOUT`]
@@ -625,7 +513,7 @@ impl Drop for Watchdog {
 
 /// A second handler, distinct from [`on_signal`].
 fn on_signal_other(signal: u32) {
-    record(&SignalInfo { signal, value: 1, ..SignalInfo::default() });
+    LOG.record(&SignalInfo { signal, value: 1, ..SignalInfo::default() });
 }
 
 fn is_simple(handler: Handler, function: fn(u32)) -> bool {
@@ -662,7 +550,7 @@ fn sigaction_old_action() -> Check {
     })?;
     // The installed handler is the one that runs.
     step("raise", signal::raise(SIGUSR1))?;
-    let seen = events();
+    let seen = LOG.events();
     ensure(seen.len() == 1 && seen[0].value == 1, || format!("raise ran {seen:?}"))?;
 
     // sa_mask never holds SIGKILL or SIGSTOP.
@@ -722,12 +610,12 @@ fn handler_runs_before_kill_returns() -> Check {
     let me = own_pid()?;
     let uid = step("credentials", proc::credentials())?.uid;
     step("raise", signal::raise(SIGUSR1))?;
-    let seen = events();
+    let seen = LOG.events();
     ensure(seen.len() == 1, || format!("after raise returned, handled {seen:?}"))?;
     expect_info(&seen[0], SIGUSR1, SI_USER, me, uid)?;
-    clear_events();
+    LOG.clear();
     step("kill(self)", proc::kill(me, SIGUSR2))?;
-    let seen = events();
+    let seen = LOG.events();
     ensure(seen.len() == 1, || format!("after kill returned, handled {seen:?}"))?;
     expect_info(&seen[0], SIGUSR2, SI_USER, me, uid)
 }
@@ -740,9 +628,9 @@ fn siginfo_queue() -> Check {
     let me = own_pid()?;
     let uid = step("credentials", proc::credentials())?.uid;
     for (number, value) in [(SIGUSR1, VALUE), (SIGRTMIN + 1, 7)] {
-        clear_events();
+        LOG.clear();
         step("sigqueue", signal::sigqueue(me, number, value))?;
-        let seen = events();
+        let seen = LOG.events();
         ensure(seen.len() == 1, || format!("after sigqueue returned, handled {seen:?}"))?;
         expect_info(&seen[0], number, SI_QUEUE, me, uid)?;
         ensure(seen[0].value == value, || {
@@ -750,9 +638,9 @@ fn siginfo_queue() -> Check {
         })?;
     }
     // Signal 0 only checks.
-    clear_events();
+    LOG.clear();
     step("sigqueue(self, 0)", signal::sigqueue(me, 0, 1))?;
-    ensure(events().is_empty(), || String::from("sigqueue of signal 0 ran a handler"))?;
+    ensure(LOG.events().is_empty(), || String::from("sigqueue of signal 0 ran a handler"))?;
     fails_with("sigqueue(65)", signal::sigqueue(me, SIGNAL_MAX + 1, 0), Errno::Einval)?;
     fails_with("sigqueue to no process", signal::sigqueue(NO_SUCH_PID, SIGUSR1, 0), Errno::Esrch)
 }
@@ -767,11 +655,11 @@ fn mask_and_pending() -> Check {
     ensure(signal::sigpending().contains(SIGUSR1), || {
         format!("sigpending {:?} lacks the blocked SIGUSR1", signal::sigpending())
     })?;
-    ensure(handled(SIGUSR1) == 0, || String::from("the handler of a blocked signal ran"))?;
+    ensure(LOG.handled(SIGUSR1) == 0, || String::from("the handler of a blocked signal ran"))?;
     let old = mask(SIG_UNBLOCK, SignalSet::of(SIGUSR1))?;
     ensure(old == SignalSet::of(SIGUSR1), || format!("old mask {old:?}, expected SIGUSR1"))?;
-    ensure(handled(SIGUSR1) == 1, || {
-        format!("after unblocking, the handler ran {} times, expected once", handled(SIGUSR1))
+    ensure(LOG.handled(SIGUSR1) == 1, || {
+        format!("after unblocking, the handler ran {} times, expected once", LOG.handled(SIGUSR1))
     })?;
     ensure(!signal::sigpending().contains(SIGUSR1), || String::from("SIGUSR1 still pending"))?;
 
@@ -801,11 +689,11 @@ fn standard_coalesce() -> Check {
         step("raise", signal::raise(SIGRTMIN))?;
     }
     mask(SIG_UNBLOCK, set_of(&[SIGUSR1, SIGRTMIN]))?;
-    ensure(handled(SIGUSR1) == 1, || {
-        format!("SIGUSR1 handled {} times, expected once", handled(SIGUSR1))
+    ensure(LOG.handled(SIGUSR1) == 1, || {
+        format!("SIGUSR1 handled {} times, expected once", LOG.handled(SIGUSR1))
     })?;
-    ensure(handled(SIGRTMIN) == 3, || {
-        format!("SIGRTMIN handled {} times, expected 3", handled(SIGRTMIN))
+    ensure(LOG.handled(SIGRTMIN) == 3, || {
+        format!("SIGRTMIN handled {} times, expected 3", LOG.handled(SIGRTMIN))
     })
 }
 
@@ -820,15 +708,15 @@ fn realtime_queue_order() -> Check {
     for (number, value) in [(high, 1), (low, 2), (high, 3), (low, 4)] {
         step("sigqueue", signal::sigqueue(me, number, value))?;
     }
-    ensure(events().is_empty(), || String::from("a blocked signal was handled"))?;
+    ensure(LOG.events().is_empty(), || String::from("a blocked signal was handled"))?;
     mask(SIG_UNBLOCK, set_of(&[low, high]))?;
-    let seen: Vec<(u32, u64)> = events().iter().map(|info| (info.signal, info.value)).collect();
+    let seen: Vec<(u32, u64)> = LOG.events().iter().map(|info| (info.signal, info.value)).collect();
     let expected = [(low, 2), (low, 4), (high, 1), (high, 3)];
     ensure(seen == expected, || {
         format!("delivered (signal, value) {seen:?}, expected {expected:?}")
     })?;
-    ensure(events().iter().all(|info| info.code == SI_QUEUE), || {
-        format!("si_code of {:?}, expected SI_QUEUE", events())
+    ensure(LOG.events().iter().all(|info| info.code == SI_QUEUE), || {
+        format!("si_code of {:?}, expected SI_QUEUE", LOG.events())
     })
 }
 
@@ -842,9 +730,9 @@ fn lowest_first() -> Check {
     for &number in signals.iter().rev() {
         step("raise", signal::raise(number))?;
     }
-    ensure(events().is_empty(), || String::from("a blocked signal was handled"))?;
+    ensure(LOG.events().is_empty(), || String::from("a blocked signal was handled"))?;
     mask(SIG_UNBLOCK, set_of(&signals))?;
-    let seen = numbers(&events());
+    let seen = numbers(&LOG.events());
     ensure(seen == signals, || format!("delivered {seen:?}, expected {signals:?}"))
 }
 
@@ -902,8 +790,8 @@ fn sa_nodefer_and_resethand() -> Check {
     // SA_RESETHAND here: the handler runs once and the action is back to the default.
     install(SIGUSR2, Handler::Simple(on_signal), SA_RESETHAND, SignalSet::EMPTY)?;
     step("raise", signal::raise(SIGUSR2))?;
-    ensure(handled(SIGUSR2) == 1, || {
-        format!("SA_RESETHAND handler ran {} times", handled(SIGUSR2))
+    ensure(LOG.handled(SIGUSR2) == 1, || {
+        format!("SA_RESETHAND handler ran {} times", LOG.handled(SIGUSR2))
     })?;
     let after = step("sigaction query", signal::sigaction(SIGUSR2, None))?;
     ensure(matches!(after.handler, Handler::Default), || {
@@ -940,7 +828,7 @@ fn raise_second_inside(signal: u32) {
     let inside = signal::sigprocmask(SIG_BLOCK, None).unwrap_or(SignalSet::FULL);
     MASK_INSIDE.store(inside.0, Ordering::Relaxed);
     let _ = signal::raise(SIGUSR2);
-    SECOND_INSIDE.store(handled(SIGUSR2), Ordering::Relaxed);
+    SECOND_INSIDE.store(LOG.handled(SIGUSR2), Ordering::Relaxed);
     on_signal(signal);
 }
 
@@ -956,7 +844,7 @@ fn sa_mask() -> Check {
     ensure(SECOND_INSIDE.load(Ordering::Relaxed) == 0, || {
         String::from("SIGUSR2, in sa_mask, was handled while the SIGUSR1 handler ran")
     })?;
-    let seen = numbers(&events());
+    let seen = numbers(&LOG.events());
     ensure(seen == [SIGUSR1, SIGUSR2], || {
         format!("handled {seen:?}, expected SIGUSR1 then SIGUSR2")
     })?;
@@ -976,7 +864,9 @@ fn sigsuspend() -> Check {
     let result = signal::sigsuspend(SignalSet::EMPTY);
     watchdog.check()?;
     ensure(result == Errno::Eintr, || format!("sigsuspend returned {result}, expected EINTR"))?;
-    ensure(handled(SIGUSR1) == 1, || format!("SIGUSR1 handled {} times", handled(SIGUSR1)))?;
+    ensure(LOG.handled(SIGUSR1) == 1, || {
+        format!("SIGUSR1 handled {} times", LOG.handled(SIGUSR1))
+    })?;
     ensure(current_mask() == SignalSet::of(SIGUSR1), || {
         format!("mask after sigsuspend {:?}, expected SIGUSR1 again", current_mask())
     })?;
@@ -989,12 +879,12 @@ fn sigsuspend() -> Check {
     let result = signal::sigsuspend(SignalSet::of(SIGUSR1));
     watchdog.check()?;
     ensure(result == Errno::Eintr, || format!("sigsuspend returned {result}, expected EINTR"))?;
-    ensure(handled(SIGUSR2) == 1 && handled(SIGUSR1) == 1, || {
+    ensure(LOG.handled(SIGUSR2) == 1 && LOG.handled(SIGUSR1) == 1, || {
         format!(
             "during sigsuspend(SIGUSR1): SIGUSR1 handled {} more times, SIGUSR2 {} times; \
              expected 0 and 1",
-            handled(SIGUSR1).saturating_sub(1),
-            handled(SIGUSR2)
+            LOG.handled(SIGUSR1).saturating_sub(1),
+            LOG.handled(SIGUSR2)
         )
     })?;
     ensure(current_mask() == set_of(&[SIGUSR1, SIGUSR2]), || {
@@ -1002,7 +892,7 @@ fn sigsuspend() -> Check {
     })?;
     sender.exits_with(0)?;
     mask(SIG_UNBLOCK, set_of(&[SIGUSR1, SIGUSR2]))?;
-    ensure(handled(SIGUSR1) == 2, || String::from("the pending SIGUSR1 was lost"))
+    ensure(LOG.handled(SIGUSR1) == 2, || String::from("the pending SIGUSR1 was lost"))
 }
 
 /// `alarm(1)` and `pause`: the SIGALRM handler runs about a second later; `alarm` returns
@@ -1016,7 +906,7 @@ fn pause_and_alarm() -> Check {
     let waited = time::monotonic() - start;
     watchdog.check()?;
     ensure(result == Errno::Eintr, || format!("pause returned {result}, expected EINTR"))?;
-    let seen = events();
+    let seen = LOG.events();
     ensure(seen.len() == 1 && seen[0].signal == SIGALRM, || format!("pause ended after {seen:?}"))?;
     ensure(seen[0].code == SI_KERNEL, || {
         format!("SIGALRM with {:?}, expected SI_KERNEL", seen[0])
@@ -1034,10 +924,10 @@ fn pause_and_alarm() -> Check {
     signal::alarm(1);
     signal::alarm(0);
     let slept = time::nanosleep(Duration::from_millis(1300));
-    ensure(slept.is_ok() && handled(SIGALRM) == 1, || {
+    ensure(slept.is_ok() && LOG.handled(SIGALRM) == 1, || {
         format!(
             "a cancelled alarm came: nanosleep {slept:?}, SIGALRM handled {} times",
-            handled(SIGALRM)
+            LOG.handled(SIGALRM)
         )
     })
 }
@@ -1071,7 +961,9 @@ fn ignore_signals() -> Check {
     catch(SIGUSR1)?;
     catch(SIGRTMIN)?;
     mask(SIG_UNBLOCK, set_of(&[SIGUSR1, SIGRTMIN]))?;
-    ensure(events().is_empty(), || format!("discarded signals were handled: {:?}", events()))
+    ensure(LOG.events().is_empty(), || {
+        format!("discarded signals were handled: {:?}", LOG.events())
+    })
 }
 
 // ----- Default actions, stop and continue ------------------------------------------------
@@ -1266,7 +1158,7 @@ fn sigchld_ignore_autoreap() -> Check {
         (Handler::Ignore, 0),
         (Handler::Information(on_signal_with_info), SA_SIGINFO | SA_NOCLDWAIT),
     ] {
-        clear_events();
+        LOG.clear();
         install(SIGCHLD, handler, flags, SignalSet::EMPTY)?;
         let mut child = Child::spawn(&["sleep-exit", "300", "5"])?;
         let start = time::monotonic();
@@ -1313,15 +1205,15 @@ fn sigpipe() -> Check {
         fails_with("write with SIGPIPE ignored", fd::write(writer, b"x"), Errno::Epipe)?;
         catch(SIGPIPE)?;
         fails_with("write with a SIGPIPE handler", fd::write(writer, b"x"), Errno::Epipe)?;
-        ensure(handled(SIGPIPE) == 1, || {
-            format!("the SIGPIPE handler ran {} times, expected once", handled(SIGPIPE))
+        ensure(LOG.handled(SIGPIPE) == 1, || {
+            format!("the SIGPIPE handler ran {} times, expected once", LOG.handled(SIGPIPE))
         })?;
         mask(SIG_BLOCK, SignalSet::of(SIGPIPE))?;
         fails_with("write with SIGPIPE blocked", fd::write(writer, b"x"), Errno::Epipe)?;
         ensure(signal::sigpending().contains(SIGPIPE), || String::from("SIGPIPE not pending"))?;
         ignore(SIGPIPE)?;
         mask(SIG_UNBLOCK, SignalSet::of(SIGPIPE))?;
-        ensure(handled(SIGPIPE) == 1, || String::from("a discarded SIGPIPE was handled"))
+        ensure(LOG.handled(SIGPIPE) == 1, || String::from("a discarded SIGPIPE was handled"))
     })();
     let _ = fd::close(writer);
     outcome?;
@@ -1381,11 +1273,11 @@ fn eintr_waitpid() -> Check {
     step("set_alarm", signal::set_alarm(200_000_000))?;
     let result = proc::waitpid(child.pid, 0);
     watchdog.check()?;
-    ensure(result == Err(Errno::Eintr) && handled(SIGALRM) == 1, || {
+    ensure(result == Err(Errno::Eintr) && LOG.handled(SIGALRM) == 1, || {
         format!(
             "without SA_RESTART: waitpid returned {result:?}, SIGALRM handled {} times; \
              expected EINTR after the handler",
-            handled(SIGALRM)
+            LOG.handled(SIGALRM)
         )
     })?;
     drop(child);
@@ -1403,8 +1295,8 @@ fn eintr_waitpid() -> Check {
     ensure(result == (child.pid, 7 << 8), || {
         format!("with SA_RESTART: waitpid returned {result:?}, expected the child's exit 7")
     })?;
-    ensure(handled(SIGALRM) == 2, || {
-        format!("SIGALRM handled {} times, expected twice", handled(SIGALRM))
+    ensure(LOG.handled(SIGALRM) == 2, || {
+        format!("SIGALRM handled {} times, expected twice", LOG.handled(SIGALRM))
     })
 }
 
@@ -1428,7 +1320,9 @@ fn eintr_nanosleep() -> Check {
             ));
         }
     }
-    ensure(handled(SIGALRM) == 1, || format!("SIGALRM handled {} times", handled(SIGALRM)))?;
+    ensure(LOG.handled(SIGALRM) == 1, || {
+        format!("SIGALRM handled {} times", LOG.handled(SIGALRM))
+    })?;
 
     mask(SIG_BLOCK, SignalSet::of(SIGALRM))?;
     step("set_alarm", signal::set_alarm(100_000_000))?;
@@ -1442,7 +1336,7 @@ fn eintr_nanosleep() -> Check {
         String::from("the blocked SIGALRM is not pending")
     })?;
     mask(SIG_UNBLOCK, SignalSet::of(SIGALRM))?;
-    ensure(handled(SIGALRM) == 2, || {
+    ensure(LOG.handled(SIGALRM) == 2, || {
         String::from("the pending SIGALRM was not handled on unblocking")
     })
 }
@@ -1473,7 +1367,7 @@ fn nonblocking_calls_not_interrupted() -> Check {
             }
         }
         drop(flood);
-        let arrived = handled(SIGUSR1);
+        let arrived = LOG.handled(SIGUSR1);
         ensure(getpid_interrupted == 0 && fcntl_interrupted == 0, || {
             format!(
                 "with {arrived} SIGUSR1 handled (SA_RESTART) during {ROUNDS} rounds: getpid \
@@ -1561,7 +1455,7 @@ fn kill_permissions() -> Check {
     let eperm = Errno::Eperm.number();
     expect_kill_as_user(me, SIGUSR1, eperm, "to a root process")?;
     expect_kill_as_user(me, 0, eperm, "existence check of a root process")?;
-    ensure(handled(SIGUSR1) == 0, || String::from("a refused SIGUSR1 was delivered"))?;
+    ensure(LOG.handled(SIGUSR1) == 0, || String::from("a refused SIGUSR1 was delivered"))?;
     expect_kill_as_user(me, SIGCONT, 0, "SIGCONT within the session")?;
     expect_kill_as_user(NO_SUCH_PID, SIGUSR1, Errno::Esrch.number(), "to no process")?;
 
@@ -1573,7 +1467,9 @@ fn kill_permissions() -> Check {
     let mut target = Child::spawn(&["setuid-wait", "1000"])?;
     expect_kill_as_user(-1, SIGTERM, 0, "to every process")?;
     target.killed_by(SIGTERM, false)?;
-    ensure(handled(SIGTERM) == 0, || String::from("kill(-1) by uid 1000 reached a root process"))?;
+    ensure(LOG.handled(SIGTERM) == 0, || {
+        String::from("kill(-1) by uid 1000 reached a root process")
+    })?;
 
     // Root may signal anyone (signal 0: only the check).
     let target = Child::spawn(&["setuid-wait", "1000"])?;

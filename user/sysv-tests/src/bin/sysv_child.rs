@@ -52,6 +52,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
 
 use courier_sysv_tests::child::{HANDLER_RAN, READY_DESCRIPTOR, SETUP, SURVIVED, USAGE};
+use courier_test_support::{become_user, outcome_code, sleep, sleep_forever, tell_ready};
 use libsys::abi::signal::{SA_RESTART, SIGUSR1};
 use libsys::proc::{self, Pid};
 use libsys::signal::{self, Handler, SigAction, SignalSet};
@@ -59,7 +60,7 @@ use libsys::sysv::{
     self, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT, SHM_RDONLY, STATUS_GID,
     STATUS_MESSAGE_FIELDS, STATUS_MODE, STATUS_UID, STATUS_WORDS, SemaphoreOperation, Status,
 };
-use libsys::{Errno, env, fd, time};
+use libsys::{Errno, env};
 
 libsys::main!(main);
 
@@ -73,38 +74,6 @@ fn count_signal(_signal: u32) {
     HANDLED.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Tells sysv-test the child is ready (see the module documentation).
-fn ready() {
-    let _ = fd::write(READY_DESCRIPTOR, b"r");
-    let _ = fd::close(READY_DESCRIPTOR);
-}
-
-/// Sleeps `duration` in full, whatever interrupts it.
-fn sleep(duration: Duration) {
-    let end = time::monotonic() + duration;
-    loop {
-        let now = time::monotonic();
-        if now >= end {
-            return;
-        }
-        let _ = time::nanosleep(end - now);
-    }
-}
-
-fn sleep_forever() -> ! {
-    loop {
-        sleep(Duration::from_secs(1));
-    }
-}
-
-/// The exit code for a call's outcome: 0 or its errno.
-fn exit_code<T>(result: Result<T, Errno>) -> i32 {
-    match result {
-        Ok(_) => 0,
-        Err(error) => error.number(),
-    }
-}
-
 /// `ok` or the errno's name.
 fn outcome<T>(result: &Result<T, Errno>) -> &'static str {
     match result {
@@ -113,17 +82,12 @@ fn outcome<T>(result: &Result<T, Errno>) -> &'static str {
     }
 }
 
-/// Becomes user and group `id` (the group first: only root may change it).
-fn become_user(id: u32) -> bool {
-    proc::setgid(id).is_ok() && proc::setuid(id).is_ok()
-}
-
 /// `msg-access`: see the module documentation.
 fn message_access(key: i32, uid: u32) -> i32 {
     if !become_user(uid) {
         return SETUP;
     }
-    ready();
+    tell_ready(READY_DESCRIPTOR);
     let mut report = Vec::new();
     let asking = sysv::msgget(key, 0o600);
     report.push(format!("msgget(0600)={}", outcome(&asking)));
@@ -157,7 +121,7 @@ fn message_queue_bytes(uid: u32) -> i32 {
     if !become_user(uid) {
         return SETUP;
     }
-    ready();
+    tell_ready(READY_DESCRIPTOR);
     let Ok(id) = sysv::msgget(IPC_PRIVATE, 0o600) else { return SETUP };
     let mut status: Status = [0; STATUS_WORDS];
     if sysv::msgctl(id, IPC_STAT, &mut status).is_err() {
@@ -191,7 +155,7 @@ fn main() -> i32 {
             else {
                 return USAGE;
             };
-            ready();
+            tell_ready(READY_DESCRIPTOR);
             sleep(Duration::from_millis(milliseconds as u64));
             // Again and again: one that comes just before a blocking call does not end it.
             while proc::kill(pid as Pid, signal as u32).is_ok() {
@@ -211,22 +175,22 @@ fn main() -> i32 {
             let (Some(id), Some(message_type), Some(flags)) = (id(), number(3), number(4)) else {
                 return USAGE;
             };
-            ready();
+            tell_ready(READY_DESCRIPTOR);
             let mut buffer = [0u8; 256];
             let received = sysv::msgrcv(id, &mut buffer, message_type, flags as i32);
             if let Ok((length, message_type)) = received {
                 let body = String::from_utf8_lossy(&buffer[..length]);
                 libsys::println!("{message_type} {body}");
             }
-            exit_code(received)
+            outcome_code(received)
         }
         "msg-send" => {
             let (Some(id), Some(message_type), Some(size)) = (id(), number(3), number(4)) else {
                 return USAGE;
             };
             let body = vec![b'x'; size as usize];
-            ready();
-            exit_code(sysv::msgsnd(id, message_type, &body, 0))
+            tell_ready(READY_DESCRIPTOR);
+            outcome_code(sysv::msgsnd(id, message_type, &body, 0))
         }
         mode @ ("sem-op" | "sem-timed-op" | "sem-hold") => {
             let (Some(id), Some(semaphore), Some(operation), Some(last)) =
@@ -243,17 +207,17 @@ fn main() -> i32 {
             if mode == "sem-hold" {
                 let held = sysv::semop(id, &operations);
                 if held.is_err() {
-                    return exit_code(held);
+                    return outcome_code(held);
                 }
-                ready();
+                tell_ready(READY_DESCRIPTOR);
                 sleep_forever()
             }
-            ready();
+            tell_ready(READY_DESCRIPTOR);
             if mode == "sem-timed-op" {
                 let timeout = Duration::from_millis(last as u64);
-                exit_code(sysv::semtimedop(id, &operations, Some(timeout)))
+                outcome_code(sysv::semtimedop(id, &operations, Some(timeout)))
             } else {
-                exit_code(sysv::semop(id, &operations))
+                outcome_code(sysv::semop(id, &operations))
             }
         }
         "sem-eintr" => {
@@ -268,16 +232,16 @@ fn main() -> i32 {
             if signal::sigaction(SIGUSR1, Some(action)).is_err() {
                 return SETUP;
             }
-            ready();
+            tell_ready(READY_DESCRIPTOR);
             let operation = SemaphoreOperation { number: 0, operation: -1, flags: 0 };
-            let code = exit_code(sysv::semop(id, &[operation]));
+            let code = outcome_code(sysv::semop(id, &[operation]));
             if HANDLED.load(Ordering::Relaxed) > 0 { code | HANDLER_RAN } else { code }
         }
         "shm-write-readonly" => {
             let Some(id) = id() else { return USAGE };
             let Ok(mapping) = sysv::shmat(id, None, SHM_RDONLY) else { return SETUP };
             let Some(value) = mapping.read_word(0) else { return SETUP };
-            ready();
+            tell_ready(READY_DESCRIPTOR);
             // The page tables refuse this: the process ends with SIGSEGV here.
             mapping.write_word(0, value.wrapping_add(1));
             SURVIVED
@@ -287,7 +251,7 @@ fn main() -> i32 {
             let Ok(mapping) = sysv::shmat(id, None, 0) else { return SETUP };
             let Ok(pid) = proc::getpid() else { return SETUP };
             mapping.write_word(0, pid as u64);
-            ready();
+            tell_ready(READY_DESCRIPTOR);
             if milliseconds == 0 {
                 sleep_forever()
             }

@@ -51,6 +51,10 @@ use core::time::Duration;
 
 use courier_sysv_tests::child::{HANDLER_RAN, READY_DESCRIPTOR, SURVIVED};
 use courier_sysv_tests::{message_service, shared_buffer};
+use courier_test_support::{
+    CHILD_TIMEOUT, Check, describe, ensure, errno_name, eventually, fails_with, pause_briefly,
+    read_byte_within, signal_name, sleep, step,
+};
 use libsys::abi::io::O_NONBLOCK;
 use libsys::abi::signal::{SIGKILL, SIGNAL_MAX, SIGSEGV, SIGURG, SIGUSR1};
 use libsys::fd::Fd;
@@ -67,15 +71,11 @@ use libsys::{Errno, fd, fs, pipe, time};
 
 libsys::main!(main);
 
-type Check = Result<(), String>;
-
 /// A named test case.
 type Case = (&'static str, fn() -> Check);
 
 /// The program the cases spawn.
 const CHILD: &str = "sysv-child";
-/// How long a child may take to do what a case expects of it.
-const CHILD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a child is given to get into a call that blocks.
 const SETTLE: Duration = Duration::from_millis(100);
 /// The signal a [`Watchdog`] sends when its deadline passes (`SIGRTMAX`).
@@ -115,83 +115,8 @@ const SEGMENT_NATTCH: usize = STATUS_SEGMENT_FIELDS + 6;
 
 // ----- Small helpers ---------------------------------------------------------------------
 
-fn ensure(condition: bool, what: impl FnOnce() -> String) -> Check {
-    if condition { Ok(()) } else { Err(what()) }
-}
-
-/// Turns a libsys error into a message naming the step.
-fn step<T>(what: &str, result: Result<T, Errno>) -> Result<T, String> {
-    result.map_err(|error| format!("{what}: {}", error.name()))
-}
-
-/// Expects `result` to fail with `expected`.
-fn fails_with<T: core::fmt::Debug>(what: &str, result: Result<T, Errno>, expected: Errno) -> Check {
-    match result {
-        Err(error) if error == expected => Ok(()),
-        Err(error) => Err(format!("{what}: {}, expected {}", error.name(), expected.name())),
-        Ok(value) => Err(format!("{what}: succeeded ({value:?}), expected {}", expected.name())),
-    }
-}
-
-/// An exit code that is an errno, by name (0: success).
-fn errno_name(code: i32) -> String {
-    match code {
-        0 => String::from("success"),
-        _ => Errno::from_number(code).map_or_else(|| format!("exit {code}"), |e| e.name().into()),
-    }
-}
-
-/// `SIGSEGV (11)`.
-fn signal_name(signal: u32) -> String {
-    match libsys::abi::signal::name(signal) {
-        Some(name) => format!("{name} ({signal})"),
-        None => format!("signal {signal}"),
-    }
-}
-
-/// A wait status in words.
-fn describe(status: i32) -> String {
-    if proc::exited(status) {
-        format!("exited with {}", proc::exit_status(status))
-    } else if proc::signaled(status) {
-        format!("killed by {}", signal_name(proc::terminating_signal(status) as u32))
-    } else {
-        format!("status {status:#x}")
-    }
-}
-
-/// Sleeps `duration` in full, whatever interrupts it.
-fn sleep(duration: Duration) {
-    let end = time::monotonic() + duration;
-    loop {
-        let now = time::monotonic();
-        if now >= end {
-            return;
-        }
-        let _ = time::nanosleep(end - now);
-    }
-}
-
-/// The pause between two polls.
-fn pause_briefly() {
-    let _ = time::nanosleep(Duration::from_millis(2));
-}
-
 fn own_pid() -> Result<Pid, String> {
     step("getpid", proc::getpid())
-}
-
-/// Polls `probe` until it reports nothing amiss (`None`) or [`CHILD_TIMEOUT`] passes;
-/// then fails with what it last reported.
-fn eventually(mut probe: impl FnMut() -> Result<Option<String>, String>) -> Check {
-    let deadline = time::monotonic() + CHILD_TIMEOUT;
-    loop {
-        let Some(amiss) = probe()? else { return Ok(()) };
-        if time::monotonic() >= deadline {
-            return Err(format!("{amiss} (after {CHILD_TIMEOUT:?})"));
-        }
-        pause_briefly();
-    }
 }
 
 fn operation(number: u16, operation: i16, flags: i16) -> SemaphoreOperation {
@@ -410,25 +335,6 @@ struct Child {
     pid: Pid,
     name: String,
     reaped: bool,
-}
-
-/// Reads one byte from `descriptor` (non-blocking), polling for up to `timeout`: `None`
-/// at end of file.
-fn read_byte_within(descriptor: Fd, timeout: Duration) -> Result<Option<u8>, String> {
-    let deadline = time::monotonic() + timeout;
-    let mut byte = [0u8; 1];
-    loop {
-        match fd::read(descriptor, &mut byte) {
-            Ok(0) => return Ok(None),
-            Ok(_) => return Ok(Some(byte[0])),
-            Err(Errno::Eagain | Errno::Eintr) => {}
-            Err(error) => return Err(format!("read: {error}")),
-        }
-        if time::monotonic() >= deadline {
-            return Err(format!("nothing to read within {timeout:?}"));
-        }
-        pause_briefly();
-    }
 }
 
 /// Reads a non-blocking pipe until end of file (every writer gone), for up to
