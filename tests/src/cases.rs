@@ -780,6 +780,10 @@ fn shell_case(arch: Arch) -> Case {
         (PROMPT, "sleep 30\r"),
         ("sleep 30\n", "\u{3}"),
         (PROMPT, "echo interrupted $?\r"),
+        // Line editing: Backspace, Ctrl-U, and the up arrow for the last line.
+        (PROMPT, "echo abX\u{7f}c\r"),
+        (PROMPT, "junk\u{15}echo clean\r"),
+        (PROMPT, "\u{1b}[A\r"),
         // Ctrl-Z stops the foreground job; fg brings it back, still reading the console.
         (PROMPT, "cat\r"),
         ("cat\n", "typed\r"),
@@ -839,6 +843,10 @@ fn shell_case(arch: Arch) -> Case {
             "# sleep 30",
             "^C",
             "\ninterrupted 130\n",
+            "\nabc\n",
+            "\nclean\n",
+            // The up arrow brought back `echo clean`.
+            "\nclean\n",
             "# cat",
             "^Z",
             "Stopped                 cat",
