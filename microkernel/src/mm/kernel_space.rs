@@ -520,10 +520,9 @@ pub fn allocate_frame() -> Option<Frame> {
 /// Allocates a frame and zeroes it.
 pub fn allocate_zeroed_frame() -> Option<Frame> {
     let frame = allocate_frame()?;
-    let pointer = direct_map(frame.address()) as *mut u8;
-    // SAFETY: the frame was just allocated, so nothing else uses it, and the direct map
-    // covers all RAM.
-    unsafe { pointer.write_bytes(0, PAGE_SIZE as usize) };
+    // SAFETY: the frame was just allocated, so nothing else uses it; the direct map covers
+    // all RAM as normal memory, and frames are page-aligned.
+    unsafe { arch::zero_page(direct_map(frame.address())) };
     Some(frame)
 }
 

@@ -27,7 +27,7 @@ use crate::boot::device_tree::DeviceTree;
 use crate::mm::kernel_space;
 use crate::mm::page_table::Caching;
 
-pub use cache::synchronize_instruction_cache;
+pub use cache::{synchronize_instruction_cache, zero_page};
 pub use context::{Registers, UserContext, flush_floating_point, forget_floating_point};
 pub use exception::resume_user;
 pub use paging::{

@@ -43,6 +43,17 @@ pub const KERNEL_HEAP_BASE: u64 = 0xffff_ff00_0000_0000;
 /// address space exists.
 pub const KERNEL_ROOT_ENTRIES: core::ops::Range<usize> = paging::KERNEL_ROOT_ENTRIES;
 
+/// Zeroes the 4 KiB page at kernel address `address` (`rep stos` through `write_bytes`).
+///
+/// # Safety
+///
+/// `address` must be page-aligned and map a page that nothing else uses while it is
+/// zeroed.
+pub unsafe fn zero_page(address: u64) {
+    // SAFETY: the caller gives a page-aligned, exclusively owned page.
+    unsafe { (address as *mut u8).write_bytes(0, 4096) };
+}
+
 /// Makes code the kernel wrote visible to instruction fetch: nothing to do, since x86's
 /// instruction fetch sees every data write (the pipeline is resynchronized by the return
 /// to user mode).
