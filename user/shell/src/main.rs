@@ -33,8 +33,10 @@
 //! reading the console while the job runs, edits and echoes each line and passes it on
 //! when Enter is pressed; Ctrl-D closes the pipe (end of file), Ctrl-C sends SIGINT,
 //! Ctrl-\ SIGQUIT and Ctrl-Z SIGTSTP to the job's process group. A job started in the
-//! background has its standard input closed. The shell polls: every 10 ms it reads the console without blocking and checks
-//! the job's processes with `WNOHANG`.
+//! background gets such a pipe too, fed only after `fg` brings it forward (a terminal
+//! would stop a background reader with SIGTTIN; here its read waits). The shell polls:
+//! every 10 ms it reads the console without blocking and checks the job's processes with
+//! `WNOHANG`.
 //!
 //! A child that dies of a signal is reported as `sh: NAME: killed by SIGSEGV` (not for
 //! SIGINT and SIGPIPE, as other shells), and `$?` is 128 plus the signal.
@@ -635,7 +637,7 @@ impl Shell {
             let mut actions: Vec<FileAction> = Vec::new();
             let mut next_read = None;
             // Standard input: a redirection, the previous stage, the shell's feed, or
-            // nothing (a background job).
+            // nothing (when the feed could not be made).
             let stdin = match &stage.input {
                 Some(path) => match libsys::fs::open(path, O_RDONLY | O_CLOEXEC, 0) {
                     Ok(descriptor) => {
@@ -732,20 +734,10 @@ impl Shell {
     }
 
     fn run_pipeline(&mut self, pipeline: &Pipeline, background: bool, text: &str) {
-        if background {
-            match self.spawn_pipeline(pipeline, text, None) {
-                Some(job) => {
-                    println!("[{}] {}", job.number, job.group);
-                    self.last_background = Some(job.group);
-                    self.jobs.push(job);
-                    self.status = 0;
-                }
-                None => self.status = 127,
-            }
-            return;
-        }
-        // The foreground job reads what is typed through a pipe the shell feeds, unless
-        // its first stage reads a file.
+        // The job reads what is typed through a pipe the shell feeds while the job is in the
+        // foreground, unless its first stage reads a file. A background job gets its pipe
+        // too, fed only once `fg` brings it forward: until then a read waits, where a
+        // terminal would stop the job with SIGTTIN.
         let feed = if pipeline.stages[0].input.is_none() {
             match libsys::pipe::pipe2(O_CLOEXEC) {
                 Ok(ends) => Some(ends),
@@ -769,6 +761,13 @@ impl Shell {
             return;
         };
         job.input = feed.map(|(_, write_end)| write_end);
+        if background {
+            println!("[{}] {}", job.number, job.group);
+            self.last_background = Some(job.group);
+            self.jobs.push(job);
+            self.status = 0;
+            return;
+        }
         let incomplete = job.stages.len() < pipeline.stages.len();
         let code = self.run_foreground(job);
         if !incomplete {
