@@ -35,7 +35,6 @@ mod posix_shm;
 mod processes;
 mod semaphores;
 mod signals;
-mod sysv_objects;
 mod sysv_shm;
 
 use alloc::format;

@@ -12,21 +12,24 @@ use alloc::vec::Vec;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use courier_test_support::sysv_objects::{
+    Family, MESSAGE_CBYTES, MESSAGE_LRPID, MESSAGE_LSPID, MESSAGE_QBYTES, MESSAGE_QNUM, MSGMAX,
+    MSGMNB, Queue, empty_status,
+};
 use libsys::Errno;
 use libsys::abi::signal::{SA_RESTART, SIGUSR1};
 use libsys::proc;
 use libsys::signal::{self, Handler, SigAction, SignalSet};
 use libsys::sysv::{
     self, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT,
-    MSG_EXCEPT, MSG_NOERROR, STATUS_CGID, STATUS_CUID, STATUS_GID, STATUS_KEY,
-    STATUS_MESSAGE_FIELDS, STATUS_MODE, STATUS_UID, Status,
+    MSG_EXCEPT, MSG_NOERROR, STATUS_CGID, STATUS_CUID, STATUS_GID, STATUS_KEY, STATUS_MODE,
+    STATUS_UID,
 };
 
 use crate::framework::{
     Case, Check, Child, OTHER_USER, SETTLE, SETUP_FAILED, become_user, ensure, equals, fails_with,
     number_argument, outcome_code, step, tell_ready,
 };
-use crate::sysv_objects::{Family, empty_status};
 
 /// The cases, in the order they run.
 pub const CASES: &[Case] = &[
@@ -64,20 +67,8 @@ pub const CASES: &[Case] = &[
     Case { name: "msg-key-reused-new-id", run: msg_key_reused_new_id },
 ];
 
-/// Linux's `MSGMNB`: a new queue's `msg_qbytes`, the most an unprivileged `IPC_SET` may
-/// ask for.
-const MSGMNB: u64 = 16384;
-/// Linux's `MSGMAX`: the largest message.
-const MSGMAX: usize = 8192;
 /// This area's first key.
 const KEY_BASE: i32 = 0x434f_0100;
-
-/// Status positions of a message queue.
-const CBYTES: usize = STATUS_MESSAGE_FIELDS + 3;
-const QNUM: usize = STATUS_MESSAGE_FIELDS + 4;
-const QBYTES: usize = STATUS_MESSAGE_FIELDS + 5;
-const LSPID: usize = STATUS_MESSAGE_FIELDS + 6;
-const LRPID: usize = STATUS_MESSAGE_FIELDS + 7;
 
 /// The child modes this area's cases spawn; `None` for a mode it does not know.
 ///
@@ -153,7 +144,7 @@ fn as_other_user(key: i32, action: &str) -> i32 {
     if action == "raise-qbytes" {
         let Ok(own) = sysv::msgget(IPC_PRIVATE, IPC_CREAT | 0o600) else { return SETUP_FAILED };
         let outcome = sysv::msgctl(own, IPC_STAT, &mut status).and_then(|_| {
-            status[QBYTES] = MSGMNB + 1;
+            status[MESSAGE_QBYTES] = MSGMNB + 1;
             sysv::msgctl(own, IPC_SET, &mut status)
         });
         let _ = sysv::msgctl(own, IPC_RMID, &mut empty_status());
@@ -168,7 +159,7 @@ fn as_other_user(key: i32, action: &str) -> i32 {
             status[STATUS_UID] = u64::from(OTHER_USER);
             status[STATUS_GID] = u64::from(OTHER_USER);
             status[STATUS_MODE] = 0o666;
-            status[QBYTES] = MSGMNB;
+            status[MESSAGE_QBYTES] = MSGMNB;
             outcome_code(sysv::msgctl(id, IPC_SET, &mut status))
         }
         "remove" => outcome_code(sysv::msgctl(id, IPC_RMID, &mut status)),
@@ -179,64 +170,6 @@ fn as_other_user(key: i32, action: &str) -> i32 {
 /// The key of case number `case`, cleared of an earlier run's queue.
 fn fresh_key(case: i32) -> i32 {
     Family::MessageQueue.fresh_key(KEY_BASE + case)
-}
-
-/// A message queue, removed when dropped.
-struct Queue(i32);
-
-impl Queue {
-    fn create(key: i32, flags: i32) -> Result<Queue, String> {
-        step(&format!("msgget({key:#x}, {flags:#o})"), sysv::msgget(key, flags)).map(Queue)
-    }
-
-    fn private() -> Result<Queue, String> {
-        Queue::create(IPC_PRIVATE, IPC_CREAT | 0o600)
-    }
-
-    fn status(&self) -> Result<Status, String> {
-        let mut status = empty_status();
-        step("msgctl(IPC_STAT)", sysv::msgctl(self.0, IPC_STAT, &mut status))?;
-        Ok(status)
-    }
-
-    /// `msgsnd` with `IPC_NOWAIT`, expected to succeed.
-    fn send(&self, message_type: i64, body: &[u8]) -> Check {
-        let what = format!("msgsnd(type {message_type}, {} bytes)", body.len());
-        step(&what, sysv::msgsnd(self.0, message_type, body, IPC_NOWAIT))
-    }
-
-    /// `msgrcv` with `IPC_NOWAIT` into a buffer of `size` bytes: the type and body.
-    fn receive(&self, size: usize, message_type: i64, flags: i32) -> Result<(i64, Vec<u8>), Errno> {
-        let mut buffer = vec![0u8; size];
-        let (length, received_type) =
-            sysv::msgrcv(self.0, &mut buffer, message_type, flags | IPC_NOWAIT)?;
-        buffer.truncate(length);
-        Ok((received_type, buffer))
-    }
-
-    /// Expects `msgrcv(message_type, flags)` to give `expected` (type and body).
-    fn expect(&self, message_type: i64, flags: i32, expected: (i64, &str)) -> Check {
-        let what = format!("msgrcv(msgtyp {message_type}, flags {flags:#o})");
-        let got = self.receive(64, message_type, flags);
-        equals(&what, got, (expected.0, Vec::from(expected.1.as_bytes())))
-    }
-
-    /// Checks `msg_qnum` and `msg_cbytes`.
-    fn holds(&self, messages: u64, bytes: u64) -> Check {
-        let status = self.status()?;
-        ensure(status[QNUM] == messages && status[CBYTES] == bytes, || {
-            format!(
-                "msg_qnum {} and msg_cbytes {}, expected {messages} and {bytes}",
-                status[QNUM], status[CBYTES]
-            )
-        })
-    }
-}
-
-impl Drop for Queue {
-    fn drop(&mut self) {
-        Family::MessageQueue.remove(self.0);
-    }
 }
 
 fn own_pid() -> Result<u64, String> {
@@ -424,16 +357,20 @@ fn msgctl_stat_fields() -> Check {
     let queue = Queue::private()?;
     let status = queue.status()?;
     ensure(
-        status[QNUM] == 0
-            && status[CBYTES] == 0
-            && status[QBYTES] == MSGMNB
-            && status[LSPID] == 0
-            && status[LRPID] == 0,
+        status[MESSAGE_QNUM] == 0
+            && status[MESSAGE_CBYTES] == 0
+            && status[MESSAGE_QBYTES] == MSGMNB
+            && status[MESSAGE_LSPID] == 0
+            && status[MESSAGE_LRPID] == 0,
         || {
             format!(
                 "new queue: qnum {}, cbytes {}, qbytes {}, lspid {}, lrpid {}; expected 0, 0, \
                  {MSGMNB}, 0, 0",
-                status[QNUM], status[CBYTES], status[QBYTES], status[LSPID], status[LRPID]
+                status[MESSAGE_QNUM],
+                status[MESSAGE_CBYTES],
+                status[MESSAGE_QBYTES],
+                status[MESSAGE_LSPID],
+                status[MESSAGE_LRPID]
             )
         },
     )?;
@@ -441,13 +378,18 @@ fn msgctl_stat_fields() -> Check {
     queue.send(2, b"1234567")?;
     queue.holds(2, 12)?;
     let status = queue.status()?;
-    ensure(status[LSPID] == me && status[LRPID] == 0, || {
-        format!("after msgsnd: lspid {}, lrpid {}; expected {me}, 0", status[LSPID], status[LRPID])
+    ensure(status[MESSAGE_LSPID] == me && status[MESSAGE_LRPID] == 0, || {
+        format!(
+            "after msgsnd: lspid {}, lrpid {}; expected {me}, 0",
+            status[MESSAGE_LSPID], status[MESSAGE_LRPID]
+        )
     })?;
     queue.expect(0, 0, (1, "12345"))?;
     queue.holds(1, 7)?;
     let status = queue.status()?;
-    ensure(status[LRPID] == me, || format!("after msgrcv: lrpid {}, expected {me}", status[LRPID]))
+    ensure(status[MESSAGE_LRPID] == me, || {
+        format!("after msgrcv: lrpid {}, expected {me}", status[MESSAGE_LRPID])
+    })
 }
 
 /// `IPC_SET` by the owner changes the mode and lowers `msg_qbytes`; a send that no
@@ -456,14 +398,14 @@ fn msgctl_set_mode_and_qbytes() -> Check {
     let queue = Queue::private()?;
     let mut status = queue.status()?;
     status[STATUS_MODE] = 0o640;
-    status[QBYTES] = 100;
+    status[MESSAGE_QBYTES] = 100;
     step("msgctl(IPC_SET, mode 0640, qbytes 100)", sysv::msgctl(queue.0, IPC_SET, &mut status))?;
     let status = queue.status()?;
-    ensure(status[STATUS_MODE] & 0o777 == 0o640 && status[QBYTES] == 100, || {
+    ensure(status[STATUS_MODE] & 0o777 == 0o640 && status[MESSAGE_QBYTES] == 100, || {
         format!(
             "after IPC_SET: mode {:#o}, qbytes {}; expected 0640 and 100",
             status[STATUS_MODE] & 0o777,
-            status[QBYTES]
+            status[MESSAGE_QBYTES]
         )
     })?;
     queue.send(1, &[b'y'; 60])?;
@@ -555,7 +497,7 @@ fn msgctl_invalid_command_einval() -> Check {
 fn msgsnd_message_count_limit_eagain() -> Check {
     let queue = Queue::private()?;
     let mut status = queue.status()?;
-    status[QBYTES] = 4;
+    status[MESSAGE_QBYTES] = 4;
     step("msgctl(IPC_SET, qbytes 4)", sysv::msgctl(queue.0, IPC_SET, &mut status))?;
     for _ in 0..4 {
         queue.send(1, b"")?;

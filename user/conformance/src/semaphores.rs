@@ -12,21 +12,23 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use courier_test_support::sysv_objects::{
+    Family, LAST_PID, SEMAPHORE_NSEMS, SEMMSL, SEMOPM, SEMVMX, SemaphoreSet, VALUE,
+    WAITING_FOR_INCREASE, WAITING_FOR_ZERO, operation,
+};
 use libsys::Errno;
 use libsys::abi::signal::SIGKILL;
 use libsys::proc;
 use libsys::sysv::{
-    self, GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_NOWAIT,
-    IPC_PRIVATE, IPC_RMID, IPC_STAT, SEM_UNDO, SETALL, SETVAL, STATUS_SEMAPHORE_FIELDS,
-    STATUS_WORDS, SemaphoreOperation, Status,
+    self, GETALL, GETVAL, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID,
+    IPC_STAT, SEM_UNDO, SETALL, SETVAL, STATUS_WORDS, Status,
 };
 use libsys::time;
 
 use crate::framework::{
-    Case, Check, Child, OTHER_USER, SETTLE, SETUP_FAILED, become_user, ensure, equals, eventually,
-    fails_with, number_argument, outcome_code, sleep_forever, step, tell_ready,
+    Case, Check, Child, OTHER_USER, SETTLE, SETUP_FAILED, become_user, ensure, equals, fails_with,
+    number_argument, outcome_code, sleep_forever, step, tell_ready,
 };
-use crate::sysv_objects::Family;
 
 /// The cases, in the order they run.
 pub const CASES: &[Case] = &[
@@ -66,16 +68,8 @@ pub const CASES: &[Case] = &[
     Case { name: "sem-undo-clamped-at-zero", run: sem_undo_clamped_at_zero },
 ];
 
-/// Linux's `SEMMSL`: the most semaphores in a set.
-const SEMMSL: i32 = 32000;
-/// Linux's `SEMOPM`: the most operations in one `semop`.
-const SEMOPM: usize = 500;
-/// Linux's `SEMVMX`: the largest semaphore value.
-const SEMVMX: i32 = 32767;
 /// This area's first key.
 const KEY_BASE: i32 = 0x434f_0200;
-/// Status position of `sem_nsems`.
-const NSEMS: usize = STATUS_SEMAPHORE_FIELDS + 2;
 
 /// The child modes this area's cases spawn; `None` for a mode it does not know.
 ///
@@ -123,80 +117,42 @@ pub fn child(mode: &str, arguments: &[&str]) -> Option<i32> {
     }
 }
 
-fn operation(number: u16, operation: i16, flags: i16) -> SemaphoreOperation {
-    SemaphoreOperation { number, operation, flags }
-}
-
 /// The key of case number `case`, cleared of an earlier run's set.
 fn fresh_key(case: i32) -> i32 {
     Family::SemaphoreSet.fresh_key(KEY_BASE + case)
 }
 
-/// A semaphore set, removed when dropped.
-struct SemaphoreSet(i32);
-
-impl SemaphoreSet {
-    fn create(key: i32, count: i32, flags: i32) -> Result<SemaphoreSet, String> {
-        let what = format!("semget({key:#x}, {count}, {flags:#o})");
-        step(&what, sysv::semget(key, count, flags)).map(SemaphoreSet)
-    }
-
-    fn private(count: i32) -> Result<SemaphoreSet, String> {
-        SemaphoreSet::create(IPC_PRIVATE, count, IPC_CREAT | 0o600)
-    }
-
-    fn set_value(&self, number: i32, value: i32) -> Check {
-        let what = format!("semctl(SETVAL {number}, {value})");
-        step(&what, sysv::semctl(self.0, number, SETVAL, value)).map(|_| ())
-    }
-
-    /// Expects `command` (`GETVAL`, `GETNCNT`, `GETZCNT`, `GETPID`) of `number` to give
-    /// `expected`.
-    fn expect(&self, number: i32, command: (i32, &str), expected: i64) -> Check {
-        let what = format!("semctl({}, {number})", command.1);
-        equals(&what, sysv::semctl(self.0, number, command.0, 0), expected)
-    }
-
-    /// Polls until `command` of `number` gives `expected`.
-    fn becomes(&self, number: i32, command: (i32, &str), expected: i64) -> Check {
-        eventually(|| {
-            let what = format!("semctl({}, {number})", command.1);
-            let got = step(&what, sysv::semctl(self.0, number, command.0, 0))?;
-            Ok((got != expected).then(|| format!("{what} is {got}, expected {expected}")))
-        })
-    }
-
-    fn operate(&self, operations: &[SemaphoreOperation]) -> Result<(), Errno> {
-        sysv::semop(self.0, operations)
-    }
-
+/// The children this area's cases start on a set.
+trait SemaphoreChildren {
     /// A child doing `semop(number, value, flags)`, ready to call it.
-    fn child_operation(&self, number: u16, value: i16, flags: i16) -> Result<Child, String> {
-        let arguments =
-            [self.0.to_string(), number.to_string(), value.to_string(), flags.to_string()];
-        let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
-        Child::spawn_ready("sem-op", &arguments)
-    }
-
+    fn child_operation(&self, number: u16, value: i16, flags: i16) -> Result<Child, String>;
     /// A child that does `semop(number, value, flags)` and then holds on until killed.
+    fn child_hold(&self, number: u16, value: i16, flags: i16) -> Result<Child, String>;
+}
+
+impl SemaphoreChildren for SemaphoreSet {
+    fn child_operation(&self, number: u16, value: i16, flags: i16) -> Result<Child, String> {
+        spawn_semaphore_child("sem-op", self, number, value, flags)
+    }
+
     fn child_hold(&self, number: u16, value: i16, flags: i16) -> Result<Child, String> {
-        let arguments =
-            [self.0.to_string(), number.to_string(), value.to_string(), flags.to_string()];
-        let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
-        Child::spawn_ready("sem-hold", &arguments)
+        spawn_semaphore_child("sem-hold", self, number, value, flags)
     }
 }
 
-impl Drop for SemaphoreSet {
-    fn drop(&mut self) {
-        Family::SemaphoreSet.remove(self.0);
-    }
+/// A child in `mode` (`sem-op`, `sem-hold`) for the operation `(number, value, flags)` on
+/// `set`, returned once it has said it is ready.
+fn spawn_semaphore_child(
+    mode: &str,
+    set: &SemaphoreSet,
+    number: u16,
+    value: i16,
+    flags: i16,
+) -> Result<Child, String> {
+    let arguments = [set.0.to_string(), number.to_string(), value.to_string(), flags.to_string()];
+    let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+    Child::spawn_ready(mode, &arguments)
 }
-
-const VALUE: (i32, &str) = (GETVAL, "GETVAL");
-const WAITING_FOR_INCREASE: (i32, &str) = (GETNCNT, "GETNCNT");
-const WAITING_FOR_ZERO: (i32, &str) = (GETZCNT, "GETZCNT");
-const LAST_PID: (i32, &str) = (GETPID, "GETPID");
 
 /// A new private set has the count asked for (`sem_nsems`), every value 0, and a
 /// second `IPC_PRIVATE` call makes another set.
@@ -206,7 +162,9 @@ fn semget_private_new_set_zeroed() -> Check {
     ensure(set.0 != other.0, || format!("two IPC_PRIVATE sets share id {}", set.0))?;
     let mut status: Status = [0; STATUS_WORDS];
     step("semctl(IPC_STAT)", sysv::semctl_status(set.0, IPC_STAT, &mut status))?;
-    ensure(status[NSEMS] == 3, || format!("sem_nsems {}, expected 3", status[NSEMS]))?;
+    ensure(status[SEMAPHORE_NSEMS] == 3, || {
+        format!("sem_nsems {}, expected 3", status[SEMAPHORE_NSEMS])
+    })?;
     let mut values = vec![9u16; 3];
     step("semctl(GETALL)", sysv::semctl_values(set.0, GETALL, &mut values))?;
     ensure(values == [0, 0, 0], || format!("GETALL gave {values:?}, expected [0, 0, 0]"))

@@ -2,27 +2,29 @@
 //!
 //! Keyed segments use keys `0x434f_0300 + n` ("CO", then the case's number), cleared of an
 //! earlier run's leftovers first; every segment a case makes is removed when its guard
-//! drops (the last detach then frees it). Attachments are [`Mapping`]s: the case process
+//! drops (the last detach then frees it). Attachments are [`Mapping`](libsys::memory::Mapping)s: the case process
 //! reads and writes them word by word.
 
 use alloc::format;
 use alloc::string::{String, ToString};
 
+use courier_test_support::sysv_objects::{
+    Family, SEGMENT_CPID, SEGMENT_LPID, SEGMENT_NATTCH, SEGMENT_SIZE, SHM_DEST, Segment, detach,
+    empty_status,
+};
 use libsys::Errno;
 use libsys::abi::signal::{SIGKILL, SIGSEGV};
-use libsys::memory::{Mapping, MemoryObject};
+use libsys::memory::MemoryObject;
 use libsys::proc;
 use libsys::sysv::{
     self, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT, SHM_LOCK,
-    SHM_RDONLY, SHM_RND, SHM_UNLOCK, SHMLBA, STATUS_KEY, STATUS_MODE, STATUS_SEGMENT_FIELDS,
-    Status,
+    SHM_RDONLY, SHM_RND, SHM_UNLOCK, SHMLBA, STATUS_KEY, STATUS_MODE,
 };
 
 use crate::framework::{
     Case, Check, Child, OTHER_USER, SETUP_FAILED, become_user, ensure, equals, eventually,
     fails_with, number_argument, outcome_code, sleep_forever, step, tell_ready,
 };
-use crate::sysv_objects::{Family, empty_status};
 
 /// The cases, in the order they run.
 pub const CASES: &[Case] = &[
@@ -57,16 +59,8 @@ pub const CASES: &[Case] = &[
 
 /// This area's first key.
 const KEY_BASE: i32 = 0x434f_0300;
-/// `SHM_DEST` in `shm_perm.mode`: the segment goes when its last attachment does.
-const SHM_DEST: u64 = 0o1000;
 /// The word the `shm-write` child writes.
 const CHILD_WORD: u64 = 0x434f_5552_4945_5221;
-
-/// Status positions of a segment.
-const SEGSZ: usize = STATUS_SEGMENT_FIELDS;
-const CPID: usize = STATUS_SEGMENT_FIELDS + 4;
-const LPID: usize = STATUS_SEGMENT_FIELDS + 5;
-const NATTCH: usize = STATUS_SEGMENT_FIELDS + 6;
 
 /// The child modes this area's cases spawn; `None` for a mode it does not know.
 ///
@@ -143,47 +137,6 @@ fn fresh_key(case: i32) -> i32 {
     Family::Segment.fresh_key(KEY_BASE + case)
 }
 
-/// A segment, removed when dropped.
-struct Segment(i32);
-
-impl Segment {
-    fn create(key: i32, size: u64, flags: i32) -> Result<Segment, String> {
-        let what = format!("shmget({key:#x}, {size}, {flags:#o})");
-        step(&what, sysv::shmget(key, size, flags)).map(Segment)
-    }
-
-    fn private(size: u64) -> Result<Segment, String> {
-        Segment::create(IPC_PRIVATE, size, IPC_CREAT | 0o600)
-    }
-
-    fn status(&self) -> Result<Status, String> {
-        let mut status = empty_status();
-        step("shmctl(IPC_STAT)", sysv::shmctl(self.0, IPC_STAT, &mut status))?;
-        Ok(status)
-    }
-
-    fn attach(&self, flags: i32) -> Result<Mapping, String> {
-        step(&format!("shmat({}, flags {flags:#o})", self.0), sysv::shmat(self.0, None, flags))
-    }
-
-    fn expect_attachments(&self, expected: u64) -> Check {
-        let attachments = self.status()?[NATTCH];
-        ensure(attachments == expected, || {
-            format!("shm_nattch is {attachments}, expected {expected}")
-        })
-    }
-}
-
-impl Drop for Segment {
-    fn drop(&mut self) {
-        Family::Segment.remove(self.0);
-    }
-}
-
-fn detach(mapping: Mapping) -> Check {
-    step("shmdt", sysv::shmdt(mapping))
-}
-
 /// `IPC_PRIVATE` makes a new segment every time.
 fn shmget_private_always_new() -> Check {
     let first = Segment::private(4096)?;
@@ -257,20 +210,20 @@ fn shmctl_stat_fields() -> Check {
     let segment = Segment::create(key, 5000, IPC_CREAT | 0o640)?;
     let status = segment.status()?;
     ensure(
-        status[SEGSZ] == 5000
-            && status[CPID] == me
-            && status[LPID] == 0
-            && status[NATTCH] == 0
+        status[SEGMENT_SIZE] == 5000
+            && status[SEGMENT_CPID] == me
+            && status[SEGMENT_LPID] == 0
+            && status[SEGMENT_NATTCH] == 0
             && status[STATUS_KEY] as u32 == key as u32
             && status[STATUS_MODE] & 0o777 == 0o640,
         || {
             format!(
                 "new segment: segsz {}, cpid {}, lpid {}, nattch {}, key {:#x}, mode {:#o}; \
                  expected 5000, {me}, 0, 0, {key:#x}, 0640",
-                status[SEGSZ],
-                status[CPID],
-                status[LPID],
-                status[NATTCH],
+                status[SEGMENT_SIZE],
+                status[SEGMENT_CPID],
+                status[SEGMENT_LPID],
+                status[SEGMENT_NATTCH],
                 status[STATUS_KEY],
                 status[STATUS_MODE] & 0o777
             )
@@ -278,8 +231,11 @@ fn shmctl_stat_fields() -> Check {
     )?;
     let mapping = segment.attach(0)?;
     let status = segment.status()?;
-    ensure(status[LPID] == me && status[NATTCH] == 1, || {
-        format!("after shmat: lpid {}, nattch {}; expected {me}, 1", status[LPID], status[NATTCH])
+    ensure(status[SEGMENT_LPID] == me && status[SEGMENT_NATTCH] == 1, || {
+        format!(
+            "after shmat: lpid {}, nattch {}; expected {me}, 1",
+            status[SEGMENT_LPID], status[SEGMENT_NATTCH]
+        )
     })?;
     detach(mapping)
 }
@@ -387,7 +343,7 @@ fn shm_exit_detaches() -> Check {
     holder.signal(SIGKILL)?;
     holder.killed_by(SIGKILL)?;
     eventually(|| {
-        let attachments = segment.status()?[NATTCH];
+        let attachments = segment.status()?[SEGMENT_NATTCH];
         Ok((attachments != 1).then(|| format!("shm_nattch is {attachments}, expected 1")))
     })?;
     detach(mapping)
@@ -403,11 +359,13 @@ fn shmctl_rmid_deferred_until_detach() -> Check {
     fails_with("shmget(removed key)", sysv::shmget(key, 0, 0), Errno::Enoent)?;
     let status = segment.status()?;
     ensure(
-        status[STATUS_KEY] == 0 && status[STATUS_MODE] & SHM_DEST != 0 && status[NATTCH] == 1,
+        status[STATUS_KEY] == 0
+            && status[STATUS_MODE] & SHM_DEST != 0
+            && status[SEGMENT_NATTCH] == 1,
         || {
             format!(
                 "after IPC_RMID: key {:#x}, mode {:#o}, nattch {}; expected 0, SHM_DEST, 1",
-                status[STATUS_KEY], status[STATUS_MODE], status[NATTCH]
+                status[STATUS_KEY], status[STATUS_MODE], status[SEGMENT_NATTCH]
             )
         },
     )?;

@@ -15,7 +15,9 @@
 //!   ([`eventually`], [`read_byte_within`]);
 //! - [`process`]: what a helper child does: become another user, say it is ready, sleep
 //!   until killed;
-//! - [`signal_log`]: a record of handled signals that a handler may write to.
+//! - [`signal_log`]: a record of handled signals that a handler may write to;
+//! - [`sysv_objects`]: guards that remove a System V queue, semaphore set or segment when
+//!   dropped, with what cases read them with, Linux's limits and status positions.
 //!
 //! Each suite keeps what is its own: its case table, its child processes and their
 //! readiness protocol, its watchdog.
@@ -30,6 +32,7 @@ pub mod process;
 pub mod signal_log;
 pub mod status;
 pub mod strerror;
+pub mod sysv_objects;
 pub mod timing;
 
 pub use check::{Check, ensure, equals, fails_with, step};

@@ -51,8 +51,14 @@ use core::time::Duration;
 
 use courier_sysv_tests::child::{HANDLER_RAN, READY_DESCRIPTOR, SURVIVED};
 use courier_sysv_tests::{message_service, shared_buffer};
+use courier_test_support::sysv_objects::{
+    LAST_PID, MESSAGE_CBYTES, MESSAGE_LRPID, MESSAGE_LSPID, MESSAGE_QBYTES, MESSAGE_QNUM, MSGMAX,
+    MSGMNB, Queue, SEGMENT_CPID, SEGMENT_LPID, SEGMENT_NATTCH, SEGMENT_SIZE, SEMAPHORE_NSEMS,
+    SEMMSL, SEMOPM, SEMVMX, SHM_DEST, Segment, SemaphoreSet, VALUE, WAITING_FOR_INCREASE,
+    WAITING_FOR_ZERO, empty_status, operation, remove_all_under,
+};
 use courier_test_support::{
-    CHILD_TIMEOUT, Check, describe, ensure, errno_name, eventually, fails_with, pause_briefly,
+    CHILD_TIMEOUT, Check, describe, ensure, errno_name, fails_with, pause_briefly,
     read_byte_within, signal_name, sleep, step,
 };
 use libsys::abi::io::O_NONBLOCK;
@@ -61,11 +67,9 @@ use libsys::fd::Fd;
 use libsys::proc::{self, FileAction, Pid, SpawnAttributes};
 use libsys::signal::{self, Handler, SigAction, SignalSet};
 use libsys::sysv::{
-    self, GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE,
-    IPC_RMID, IPC_SET, IPC_STAT, MSG_EXCEPT, MSG_NOERROR, SEM_UNDO, SETALL, SETVAL, SHM_RDONLY,
-    SHMLBA, STATUS_CGID, STATUS_CUID, STATUS_GID, STATUS_KEY, STATUS_MESSAGE_FIELDS, STATUS_MODE,
-    STATUS_SEGMENT_FIELDS, STATUS_SEMAPHORE_FIELDS, STATUS_UID, STATUS_WORDS, SemaphoreOperation,
-    Status,
+    self, GETVAL, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT,
+    MSG_EXCEPT, MSG_NOERROR, SEM_UNDO, SETALL, SETVAL, SHM_RDONLY, SHMLBA, STATUS_CGID,
+    STATUS_CUID, STATUS_GID, STATUS_KEY, STATUS_MODE, STATUS_UID,
 };
 use libsys::{Errno, fd, fs, pipe, time};
 
@@ -85,234 +89,17 @@ const KEY_BASE: i32 = 0x5654_0000;
 /// The user (and group) id children take to be someone else.
 const OTHER_USER: u32 = 1000;
 
-/// Linux's `MSGMNB`: a new queue's `msg_qbytes`, and the most an unprivileged `IPC_SET`
-/// may ask for.
-const MSGMNB: u64 = 16384;
-/// Linux's `MSGMAX`: the largest message.
-const MSGMAX: usize = 8192;
-/// Linux's `SEMMSL`: the most semaphores in a set.
-const SEMMSL: i32 = 32000;
-/// Linux's `SEMOPM`: the most operations in one `semop`.
-const SEMOPM: usize = 500;
-/// Linux's `SEMVMX`: the largest semaphore value.
-const SEMVMX: i32 = 32767;
-/// `SHM_DEST` in `shm_perm.mode`: the segment goes when its last attachment does.
-const SHM_DEST: u64 = 0o1000;
-
-/// Status positions (see `libsys::sysv`): message queues.
-const MESSAGE_CBYTES: usize = STATUS_MESSAGE_FIELDS + 3;
-const MESSAGE_QNUM: usize = STATUS_MESSAGE_FIELDS + 4;
-const MESSAGE_QBYTES: usize = STATUS_MESSAGE_FIELDS + 5;
-const MESSAGE_LSPID: usize = STATUS_MESSAGE_FIELDS + 6;
-const MESSAGE_LRPID: usize = STATUS_MESSAGE_FIELDS + 7;
-/// Semaphore sets.
-const SEMAPHORE_NSEMS: usize = STATUS_SEMAPHORE_FIELDS + 2;
-/// Segments.
-const SEGMENT_SIZE: usize = STATUS_SEGMENT_FIELDS;
-const SEGMENT_CPID: usize = STATUS_SEGMENT_FIELDS + 4;
-const SEGMENT_LPID: usize = STATUS_SEGMENT_FIELDS + 5;
-const SEGMENT_NATTCH: usize = STATUS_SEGMENT_FIELDS + 6;
-
 // ----- Small helpers ---------------------------------------------------------------------
 
 fn own_pid() -> Result<Pid, String> {
     step("getpid", proc::getpid())
 }
 
-fn operation(number: u16, operation: i16, flags: i16) -> SemaphoreOperation {
-    SemaphoreOperation { number, operation, flags }
-}
-
-fn empty_status() -> Status {
-    [0; STATUS_WORDS]
-}
-
-/// Removes whatever objects an earlier run left under `key`.
-fn remove_key(key: i32) {
-    let mut status = empty_status();
-    if let Ok(id) = sysv::msgget(key, 0) {
-        let _ = sysv::msgctl(id, IPC_RMID, &mut status);
-    }
-    if let Ok(id) = sysv::semget(key, 0, 0) {
-        let _ = sysv::semctl(id, 0, IPC_RMID, 0);
-    }
-    if let Ok(id) = sysv::shmget(key, 0, 0) {
-        let _ = sysv::shmctl(id, IPC_RMID, &mut status);
-    }
-}
-
-/// The key of case number `case`, cleared of leftovers.
+/// The key of case number `case`, cleared of whatever objects an earlier run left under it.
 fn fresh_key(case: i32) -> i32 {
     let key = KEY_BASE + case;
-    remove_key(key);
+    remove_all_under(key);
     key
-}
-
-// ----- Objects ---------------------------------------------------------------------------
-
-/// A message queue, removed when dropped.
-struct Queue(i32);
-
-impl Queue {
-    fn create(key: i32, flags: i32) -> Result<Queue, String> {
-        step(&format!("msgget({key:#x}, {flags:#o})"), sysv::msgget(key, flags)).map(Queue)
-    }
-
-    fn private() -> Result<Queue, String> {
-        Queue::create(IPC_PRIVATE, IPC_CREAT | 0o600)
-    }
-
-    /// `IPC_STAT`.
-    fn status_raw(&self) -> Result<Status, Errno> {
-        let mut status = empty_status();
-        sysv::msgctl(self.0, IPC_STAT, &mut status).map(|_| status)
-    }
-
-    fn status(&self) -> Result<Status, String> {
-        step("msgctl(IPC_STAT)", self.status_raw())
-    }
-
-    fn send(&self, message_type: i64, body: &[u8]) -> Check {
-        let what = format!("msgsnd(type {message_type}, {} bytes)", body.len());
-        step(&what, sysv::msgsnd(self.0, message_type, body, IPC_NOWAIT))
-    }
-
-    /// `msgrcv` with `IPC_NOWAIT` into a buffer of `size` bytes: the type and body.
-    fn receive(&self, size: usize, message_type: i64, flags: i32) -> Result<(i64, Vec<u8>), Errno> {
-        let mut buffer = vec![0u8; size];
-        let (length, received_type) =
-            sysv::msgrcv(self.0, &mut buffer, message_type, flags | IPC_NOWAIT)?;
-        buffer.truncate(length);
-        Ok((received_type, buffer))
-    }
-
-    /// Expects `msgrcv(msgtyp, flags)` to give `expected`.
-    fn expect(&self, message_type: i64, flags: i32, expected: (i64, &str)) -> Check {
-        let what = format!("msgrcv(msgtyp {message_type}, flags {flags:#o})");
-        let (received_type, body) = step(&what, self.receive(64, message_type, flags))?;
-        ensure(received_type == expected.0 && body == expected.1.as_bytes(), || {
-            format!(
-                "{what} gave type {received_type} {:?}, expected type {} {:?}",
-                String::from_utf8_lossy(&body),
-                expected.0,
-                expected.1
-            )
-        })
-    }
-
-    /// Checks `msg_qnum` and `msg_cbytes`.
-    fn holds(&self, messages: u64, bytes: u64) -> Check {
-        let status = self.status()?;
-        ensure(status[MESSAGE_QNUM] == messages && status[MESSAGE_CBYTES] == bytes, || {
-            format!(
-                "msg_qnum {} and msg_cbytes {}, expected {messages} and {bytes}",
-                status[MESSAGE_QNUM], status[MESSAGE_CBYTES]
-            )
-        })
-    }
-}
-
-impl Drop for Queue {
-    fn drop(&mut self) {
-        let _ = sysv::msgctl(self.0, IPC_RMID, &mut empty_status());
-    }
-}
-
-/// A semaphore set, removed when dropped.
-struct SemaphoreSet(i32);
-
-impl SemaphoreSet {
-    fn create(key: i32, count: i32, flags: i32) -> Result<SemaphoreSet, String> {
-        let what = format!("semget({key:#x}, {count}, {flags:#o})");
-        step(&what, sysv::semget(key, count, flags)).map(SemaphoreSet)
-    }
-
-    fn private(count: i32) -> Result<SemaphoreSet, String> {
-        SemaphoreSet::create(IPC_PRIVATE, count, IPC_CREAT | 0o600)
-    }
-
-    fn control(&self, number: i32, command: i32, value: i32) -> Result<i64, Errno> {
-        sysv::semctl(self.0, number, command, value)
-    }
-
-    fn set_value(&self, number: i32, value: i32) -> Check {
-        step(&format!("SETVAL({number}, {value})"), self.control(number, SETVAL, value)).map(|_| ())
-    }
-
-    fn values(&self, count: usize) -> Result<Vec<u16>, String> {
-        let mut values = vec![0u16; count];
-        step("GETALL", sysv::semctl_values(self.0, GETALL, &mut values))?;
-        Ok(values)
-    }
-
-    fn operate(&self, operations: &[SemaphoreOperation]) -> Result<(), Errno> {
-        sysv::semop(self.0, operations)
-    }
-
-    /// Expects `command` (`GETVAL`, `GETNCNT`, `GETZCNT`, `GETPID`) of `number` to say
-    /// `expected`.
-    fn expect(&self, number: i32, command: (i32, &str), expected: i64) -> Check {
-        let what = format!("{}({number})", command.1);
-        let got = step(&what, self.control(number, command.0, 0))?;
-        ensure(got == expected, || format!("{what} is {got}, expected {expected}"))
-    }
-
-    /// Polls until `command` of `number` says `expected`.
-    fn becomes(&self, number: i32, command: (i32, &str), expected: i64) -> Check {
-        eventually(|| {
-            let got = step(command.1, self.control(number, command.0, 0))?;
-            Ok((got != expected)
-                .then(|| format!("{}({number}) is {got}, expected {expected}", command.1)))
-        })
-    }
-}
-
-impl Drop for SemaphoreSet {
-    fn drop(&mut self) {
-        let _ = sysv::semctl(self.0, 0, IPC_RMID, 0);
-    }
-}
-
-const VALUE: (i32, &str) = (GETVAL, "GETVAL");
-const WAITING_FOR_INCREASE: (i32, &str) = (GETNCNT, "GETNCNT");
-const WAITING_FOR_ZERO: (i32, &str) = (GETZCNT, "GETZCNT");
-const LAST_PID: (i32, &str) = (GETPID, "GETPID");
-
-/// A shared memory segment, removed when dropped.
-struct Segment(i32);
-
-impl Segment {
-    fn create(key: i32, size: u64, flags: i32) -> Result<Segment, String> {
-        let what = format!("shmget({key:#x}, {size}, {flags:#o})");
-        step(&what, sysv::shmget(key, size, flags)).map(Segment)
-    }
-
-    /// `IPC_STAT`.
-    fn status_raw(&self) -> Result<Status, Errno> {
-        let mut status = empty_status();
-        sysv::shmctl(self.0, IPC_STAT, &mut status).map(|_| status)
-    }
-
-    fn status(&self) -> Result<Status, String> {
-        step("shmctl(IPC_STAT)", self.status_raw())
-    }
-
-    fn attachments(&self) -> Result<u64, String> {
-        Ok(self.status()?[SEGMENT_NATTCH])
-    }
-
-    fn expect_attachments(&self, expected: u64) -> Check {
-        let attachments = self.attachments()?;
-        ensure(attachments == expected, || {
-            format!("shm_nattch is {attachments}, expected {expected}")
-        })
-    }
-}
-
-impl Drop for Segment {
-    fn drop(&mut self) {
-        let _ = sysv::shmctl(self.0, IPC_RMID, &mut empty_status());
-    }
 }
 
 // ----- Children --------------------------------------------------------------------------
@@ -951,7 +738,7 @@ fn msg_rmid_wakes() -> Check {
 /// when done.
 fn msg_client_server() -> Check {
     let key = message_service::DEFAULT_KEY;
-    remove_key(key);
+    remove_all_under(key);
     let mut server =
         Child::start("msgq-server", &["--count=4"], Start { ready: false, ..Start::default() })?;
     let (reader, writer) = nonblocking_pipe()?;
@@ -1406,7 +1193,7 @@ fn shm_basics() -> Check {
 /// the consumer prints the sum and removes the semaphore set and the segment.
 fn shm_shared_counter() -> Check {
     let key = shared_buffer::DEFAULT_KEY;
-    remove_key(key);
+    remove_all_under(key);
     let (output_reader, output_writer) = nonblocking_pipe()?;
     let consumer = Child::start(
         "sysv-consumer",
@@ -1573,7 +1360,7 @@ fn ftok() -> Check {
         })?;
         fails_with("ftok of a missing path", sysv::ftok("/sysv-test-missing", 1), Errno::Enoent)?;
         // The key names the same queue each time.
-        remove_key(key);
+        remove_all_under(key);
         let queue = Queue::create(key, IPC_CREAT | IPC_EXCL | 0o600)?;
         let found = step("msgget(ftok(...), 0)", sysv::msgget(again, 0))?;
         ensure(found == queue.0, || format!("msgget of the key gave {found}, not {}", queue.0))
