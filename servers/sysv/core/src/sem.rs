@@ -1215,6 +1215,18 @@ mod tests {
         (semaphores, id)
     }
 
+    /// Process `pid` (root) tries `operations` at time 1, waiting as waiter `pid`, and
+    /// must block.
+    fn blocks(
+        semaphores: &mut Semaphores<u32>,
+        id: Id,
+        operations: &[SemaphoreOperation],
+        pid: u32,
+    ) {
+        let outcome = semaphores.operate(id, operations, &process(pid), 1, pid);
+        assert_eq!(outcome, OperateOutcome::Blocked, "process {pid}: {operations:?}");
+    }
+
     fn done(outcome: OperateOutcome<u32>) -> Vec<(u32, Result<(), Errno>)> {
         match outcome {
             OperateOutcome::Done { answers } => pairs(answers),
@@ -1396,14 +1408,8 @@ mod tests {
     #[test]
     fn zero_waiters_woken_by_a_waiter_are_answered_before_it() {
         let (mut semaphores, id) = set_with(&[1], 0o600);
-        assert_eq!(
-            semaphores.operate(id, &[op(0, -2, 0)], &process(5), 1, 5),
-            OperateOutcome::Blocked
-        );
-        assert_eq!(
-            semaphores.operate(id, &[op(0, 0, 0)], &process(6), 1, 6),
-            OperateOutcome::Blocked
-        );
+        blocks(&mut semaphores, id, &[op(0, -2, 0)], 5);
+        blocks(&mut semaphores, id, &[op(0, 0, 0)], 6);
         assert_eq!(counts(&semaphores, id, 0), (1, 1));
         assert_eq!(
             done(semaphores.operate(id, &[op(0, 1, 0)], &process(7), 2, 7)),
@@ -1412,10 +1418,7 @@ mod tests {
         assert_eq!(counts(&semaphores, id, 0), (0, 0));
         // A decrease to zero wakes zero waiters of that semaphore.
         semaphores.set_value(id, 0, 1, &USER, 3).unwrap();
-        assert_eq!(
-            semaphores.operate(id, &[op(0, 0, 0)], &process(8), 1, 8),
-            OperateOutcome::Blocked
-        );
+        blocks(&mut semaphores, id, &[op(0, 0, 0)], 8);
         assert_eq!(done(semaphores.operate(id, &[op(0, -1, 0)], &process(7), 4, 7)), [(8, Ok(()))]);
         assert_eq!(semaphores.last_pid(id, 0, &ROOT), Ok(8));
     }
@@ -1424,19 +1427,16 @@ mod tests {
     fn complex_waiters_count_on_the_operation_they_last_blocked_on() {
         let (mut semaphores, id) = set_with(&[0, 0], 0o600);
         let both = [op(0, -1, 0), op(1, -1, 0)];
-        assert_eq!(semaphores.operate(id, &both, &process(5), 1, 5), OperateOutcome::Blocked);
+        blocks(&mut semaphores, id, &both, 5);
         assert_eq!((counts(&semaphores, id, 0), counts(&semaphores, id, 1)), ((1, 0), (0, 0)));
         assert_eq!(semaphores.set_value(id, 0, 1, &USER, 2).unwrap(), []);
         assert_eq!((counts(&semaphores, id, 0), counts(&semaphores, id, 1)), ((0, 0), (1, 0)));
         assert_eq!(values(&semaphores, id), [1, 0]);
         let zero_then_decrease = [op(0, 0, 0), op(1, -1, 0)];
-        assert_eq!(
-            semaphores.operate(id, &zero_then_decrease, &process(6), 1, 6),
-            OperateOutcome::Blocked
-        );
+        blocks(&mut semaphores, id, &zero_then_decrease, 6);
         assert_eq!(counts(&semaphores, id, 0), (0, 1));
         let zeros = [op(1, 0, 0), op(0, 0, 0)];
-        assert_eq!(semaphores.operate(id, &zeros, &process(7), 1, 7), OperateOutcome::Blocked);
+        blocks(&mut semaphores, id, &zeros, 7);
         assert_eq!(counts(&semaphores, id, 0), (0, 2));
         // 5 takes both, which lets 7 through (answered first, as the zero waiters its
         // success wakes) and leaves 6 blocked on sem1.
@@ -1454,12 +1454,9 @@ mod tests {
         // 9 waits for sem1 before 5 joins: merged, 9 comes first, blocks, then 5 makes
         // sem1 1 and the queue restarts so 9 gets it.
         let (mut semaphores, id) = set_with(&[0, 0], 0o600);
-        assert_eq!(
-            semaphores.operate(id, &[op(1, -1, 0)], &process(9), 1, 9),
-            OperateOutcome::Blocked
-        );
+        blocks(&mut semaphores, id, &[op(1, -1, 0)], 9);
         let exchange = [op(0, -1, 0), op(1, 1, 0)];
-        assert_eq!(semaphores.operate(id, &exchange, &process(5), 1, 5), OperateOutcome::Blocked);
+        blocks(&mut semaphores, id, &exchange, 5);
         assert_eq!(
             done(semaphores.operate(id, &[op(0, 1, 0)], &process(2), 2, 2)),
             [(5, Ok(())), (9, Ok(()))]
@@ -1468,7 +1465,7 @@ mod tests {
         // A set-wide zero waiter is woken when any semaphore it names reaches zero.
         semaphores.set_values(id, &[1, 1], &USER, 3).unwrap();
         let zeros = [op(0, 0, 0), op(1, 0, 0)];
-        assert_eq!(semaphores.operate(id, &zeros, &process(6), 1, 6), OperateOutcome::Blocked);
+        blocks(&mut semaphores, id, &zeros, 6);
         assert_eq!(done(semaphores.operate(id, &[op(0, -1, 0)], &process(2), 4, 2)), []);
         assert_eq!(counts(&semaphores, id, 1), (0, 1));
         assert_eq!(done(semaphores.operate(id, &[op(1, -1, 0)], &process(2), 4, 2)), [(6, Ok(()))]);
@@ -1477,35 +1474,20 @@ mod tests {
     #[test]
     fn merging_puts_the_last_semaphores_waiters_first_and_unmerging_restores_them() {
         let (mut semaphores, id) = set_with(&[0, 0, 0], 0o600);
-        assert_eq!(
-            semaphores.operate(id, &[op(0, -1, 0)], &process(5), 1, 5),
-            OperateOutcome::Blocked
-        );
-        assert_eq!(
-            semaphores.operate(id, &[op(1, -1, 0)], &process(6), 1, 6),
-            OperateOutcome::Blocked
-        );
+        blocks(&mut semaphores, id, &[op(0, -1, 0)], 5);
+        blocks(&mut semaphores, id, &[op(1, -1, 0)], 6);
         let complex = [op(2, -1, 0), op(0, -1, 0)];
-        assert_eq!(semaphores.operate(id, &complex, &process(7), 1, 7), OperateOutcome::Blocked);
+        blocks(&mut semaphores, id, &complex, 7);
         // A single decrease that comes now joins the set's queue at its end.
-        assert_eq!(
-            semaphores.operate(id, &[op(0, -1, 0)], &process(8), 1, 8),
-            OperateOutcome::Blocked
-        );
+        blocks(&mut semaphores, id, &[op(0, -1, 0)], 8);
         assert_eq!(
             pairs(semaphores.set_values(id, &[2, 1, 0], &USER, 2).unwrap()),
             [(6, Ok(())), (5, Ok(())), (8, Ok(()))]
         );
         assert_eq!(counts(&semaphores, id, 2), (1, 0));
         // Back to a semaphore's queue once the complex waiter leaves: order by semaphore.
-        assert_eq!(
-            semaphores.operate(id, &[op(1, -1, 0)], &process(5), 1, 5),
-            OperateOutcome::Blocked
-        );
-        assert_eq!(
-            semaphores.operate(id, &[op(0, -1, 0)], &process(6), 1, 6),
-            OperateOutcome::Blocked
-        );
+        blocks(&mut semaphores, id, &[op(1, -1, 0)], 5);
+        blocks(&mut semaphores, id, &[op(0, -1, 0)], 6);
         assert_eq!(
             semaphores.cancel(&7),
             Some(SemaphoreAnswer { waiter: 7, result: Err(Errno::Eintr) })
@@ -1520,7 +1502,7 @@ mod tests {
     fn waiters_fail_with_erange_when_tried_again() {
         let (mut semaphores, id) = set_with(&[0, 0], 0o600);
         let exchange = [op(0, -1, 0), op(1, 1, 0)];
-        assert_eq!(semaphores.operate(id, &exchange, &process(5), 1, 5), OperateOutcome::Blocked);
+        blocks(&mut semaphores, id, &exchange, 5);
         assert_eq!(semaphores.set_value(id, 1, SEMVMX, &USER, 2).unwrap(), []);
         assert_eq!(
             pairs(semaphores.set_value(id, 0, 1, &USER, 2).unwrap()),
@@ -1532,18 +1514,9 @@ mod tests {
     #[test]
     fn time_outs_cancels_and_forgets_take_waiters_out_quietly() {
         let (mut semaphores, id) = set_with(&[0], 0o600);
-        assert_eq!(
-            semaphores.operate(id, &[op(0, -1, 0)], &process(5), 1, 5),
-            OperateOutcome::Blocked
-        );
-        assert_eq!(
-            semaphores.operate(id, &[op(0, -1, 0)], &process(6), 1, 6),
-            OperateOutcome::Blocked
-        );
-        assert_eq!(
-            semaphores.operate(id, &[op(0, -1, 0)], &process(7), 1, 7),
-            OperateOutcome::Blocked
-        );
+        blocks(&mut semaphores, id, &[op(0, -1, 0)], 5);
+        blocks(&mut semaphores, id, &[op(0, -1, 0)], 6);
+        blocks(&mut semaphores, id, &[op(0, -1, 0)], 7);
         assert_eq!(
             semaphores.time_out(&6),
             Some(SemaphoreAnswer { waiter: 6, result: Err(Errno::Eagain) })
@@ -1649,14 +1622,8 @@ mod tests {
             semaphores.operate(first, &failing, &me, 1, 0),
             OperateOutcome::Failed(Errno::Eagain)
         );
-        assert_eq!(
-            semaphores.operate(first, &[op(0, -1, 0)], &process(5), 1, 5),
-            OperateOutcome::Blocked
-        );
-        assert_eq!(
-            semaphores.operate(second, &[op(0, -1, 0)], &process(6), 1, 6),
-            OperateOutcome::Blocked
-        );
+        blocks(&mut semaphores, first, &[op(0, -1, 0)], 5);
+        blocks(&mut semaphores, second, &[op(0, -1, 0)], 6);
         // The exiting process's own waiter goes quietly.
         assert_eq!(
             semaphores.operate(second, &[op(0, -1, 0)], &me, 1, 50),
@@ -1679,18 +1646,12 @@ mod tests {
     fn removal_answers_every_waiter_in_freeary_order_and_drops_adjustments() {
         let (mut semaphores, id) = set_with(&[0, 1], 0o600);
         assert_eq!(done(semaphores.operate(id, &[op(1, 1, SEM_UNDO)], &process(50), 1, 0)), []);
-        assert_eq!(
-            semaphores.operate(id, &[op(0, -1, 0)], &process(5), 1, 5),
-            OperateOutcome::Blocked
-        );
-        assert_eq!(
-            semaphores.operate(id, &[op(1, 0, 0)], &process(6), 1, 6),
-            OperateOutcome::Blocked
-        );
+        blocks(&mut semaphores, id, &[op(0, -1, 0)], 5);
+        blocks(&mut semaphores, id, &[op(1, 0, 0)], 6);
         let complex = [op(0, -1, 0), op(1, -1, 0)];
-        assert_eq!(semaphores.operate(id, &complex, &process(7), 1, 7), OperateOutcome::Blocked);
+        blocks(&mut semaphores, id, &complex, 7);
         let zeros = [op(1, 0, 0), op(0, 0, 0)];
-        assert_eq!(semaphores.operate(id, &zeros, &process(8), 1, 8), OperateOutcome::Blocked);
+        blocks(&mut semaphores, id, &zeros, 8);
         assert_eq!(semaphores.remove(id, &OTHER), Err(Errno::Eperm));
         assert_eq!(
             pairs(semaphores.remove(id, &USER).unwrap()),
