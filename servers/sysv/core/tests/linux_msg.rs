@@ -398,31 +398,22 @@ fn compare(steps: &[Step], seed: u64) -> Result<(), String> {
             }
         }
         // Every queue the core knows agrees with the host's, as root sees it.
-        for &(core_id, host_id) in &pairs {
-            let root = side.host.credentials(Who::Root);
-            match (HostQueues::status(host_id), core.status(core_id, &root)) {
-                (Ok(host), Ok(core)) => {
-                    let sequences = side.host.fresh_namespace;
-                    compare_status(&host, &core, sequences)
-                        .map_err(|error| fail(format!("queue {core_id}: {error}")))?;
-                }
-                (Err(Errno::Einval), Err(Errno::Einval)) => {}
-                (expected, result) => {
-                    let expected = expected.map(|_| ());
-                    return Err(fail(format!(
-                        "queue {core_id}: host {expected:?}, core {result:?}"
-                    )));
-                }
-            }
-        }
+        let root = side.host.credentials(Who::Root);
+        let sequences = side.host.fresh_namespace;
+        host::same_objects(
+            "queue",
+            pairs.iter().copied(),
+            HostQueues::status,
+            |id| core.status(id, &root),
+            |host, core| compare_status(host, core, sequences),
+        )
+        .map_err(fail)?;
     }
     Ok(())
 }
 
 fn run(steps: &[Step]) {
-    if let Err(error) = compare(steps, 0) {
-        panic!("{error}");
-    }
+    host::run(compare(steps, 0));
 }
 
 #[test]

@@ -203,3 +203,40 @@ impl Host {
         }
     }
 }
+
+/// Checks that every object the core knows agrees with the host's: `pairs` gives each
+/// object's core id and host id, `host` and `core` read their status (as root), and
+/// `compare` compares two statuses. An object gone on both sides (`EINVAL`) agrees.
+///
+/// # Errors
+///
+/// The first disagreement, naming the `kind` of object and its core id.
+pub fn same_objects<H, C>(
+    kind: &str,
+    pairs: impl IntoIterator<Item = (courier_sysv_core::ipc::Id, std::ffi::c_int)>,
+    host: impl Fn(std::ffi::c_int) -> Result<H, Errno>,
+    core: impl Fn(courier_sysv_core::ipc::Id) -> Result<C, Errno>,
+    compare: impl Fn(&H, &C) -> Result<(), String>,
+) -> Result<(), String> {
+    for (core_id, host_id) in pairs {
+        match (host(host_id), core(core_id)) {
+            (Ok(host), Ok(core)) => {
+                compare(&host, &core).map_err(|error| format!("{kind} {core_id}: {error}"))?;
+            }
+            (Err(Errno::Einval), Err(Errno::Einval)) => {}
+            (expected, result) => {
+                let expected = expected.map(|_| ());
+                let result = result.map(|_| ());
+                return Err(format!("{kind} {core_id}: host {expected:?}, core {result:?}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs a differential comparison and panics with its message when it fails.
+pub fn run(comparison: Result<(), String>) {
+    if let Err(error) = comparison {
+        panic!("{error}");
+    }
+}
