@@ -9,34 +9,16 @@
 //! are the ones the core returns, checked to be new. Beyond agreement, every waiter must be
 //! answered at most once, and only while it waits.
 
-use courier_sysv_core::Credentials;
 use courier_sysv_core::Errno;
 use courier_sysv_core::ipc::{IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, Id, Key, Permissions};
 use courier_sysv_core::msg::{
     MSG_EXCEPT, MSG_NOERROR, MSGMAX, MSGMNB, MessageAnswer, MessageOutcome, MessageQueueStatus,
     MessageQueues, MessageReply,
 };
+use model::{Who, allowed, controls, who};
 use proptest::prelude::*;
 
-/// Who makes a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Who {
-    Root,
-    Owner,
-    Other,
-    Member,
-}
-
-impl Who {
-    const fn credentials(self) -> Credentials {
-        match self {
-            Who::Root => Credentials { pid: 1, uid: 0, euid: 0, gid: 0, egid: 0 },
-            Who::Owner => Credentials { pid: 10, uid: 1000, euid: 1000, gid: 100, egid: 100 },
-            Who::Other => Credentials { pid: 11, uid: 1001, euid: 1001, gid: 101, egid: 101 },
-            Who::Member => Credentials { pid: 12, uid: 1002, euid: 1002, gid: 100, egid: 100 },
-        }
-    }
-}
+mod model;
 
 #[derive(Clone, Debug)]
 enum Operation {
@@ -119,23 +101,6 @@ struct ModelQueue {
 }
 
 type Answers = Vec<MessageAnswer<u32>>;
-
-/// `ipcperms`: `requested` in any of the three positions.
-fn allowed(permissions: &Permissions, who: Who, requested: u32) -> bool {
-    let credentials = who.credentials();
-    if credentials.euid == 0 {
-        return true;
-    }
-    let granted = if credentials.euid == permissions.uid || credentials.euid == permissions.cuid {
-        permissions.mode >> 6
-    } else if credentials.egid == permissions.gid || credentials.egid == permissions.cgid {
-        permissions.mode >> 3
-    } else {
-        permissions.mode
-    } & 0o7;
-    let requested = (requested | requested >> 3 | requested >> 6) & 0o7;
-    requested & !granted == 0
-}
 
 /// Whether a receive for `mtype` with `flags` accepts a message of type `message`.
 fn accepts(mtype: i64, flags: i32, message: i64) -> bool {
@@ -437,11 +402,8 @@ fn compare(operations: &[Operation]) -> Result<(), TestCaseError> {
                     None => Err(Errno::Einval),
                     Some(queue) => {
                         let permissions = &mut queue.permissions;
-                        let controls = credentials.euid == 0
-                            || credentials.euid == permissions.uid
-                            || credentials.euid == permissions.cuid;
                         let raises = qbytes > MSGMNB as u64 && credentials.euid != 0;
-                        if !controls || raises {
+                        if !controls(permissions, who) || raises {
                             Err(Errno::Eperm)
                         } else {
                             permissions.uid = owner.uid;
@@ -479,10 +441,7 @@ fn compare(operations: &[Operation]) -> Result<(), TestCaseError> {
                     None => Err(Errno::Einval),
                     Some(index) => {
                         let permissions = model.queues[index].permissions;
-                        if credentials.euid != 0
-                            && credentials.euid != permissions.uid
-                            && credentials.euid != permissions.cuid
-                        {
+                        if !controls(&permissions, who) {
                             Err(Errno::Eperm)
                         } else {
                             let queue = model.queues.remove(index);
@@ -540,16 +499,6 @@ fn compare(operations: &[Operation]) -> Result<(), TestCaseError> {
         prop_assert_eq!(core.len(), model.queues.len());
     }
     Ok(())
-}
-
-fn who() -> impl Strategy<Value = Who> {
-    prop_oneof![
-        Just(Who::Root),
-        Just(Who::Owner),
-        Just(Who::Owner),
-        Just(Who::Other),
-        Just(Who::Member)
-    ]
 }
 
 fn operation() -> impl Strategy<Value = Operation> {

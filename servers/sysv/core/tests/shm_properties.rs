@@ -6,36 +6,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use courier_sysv_core::Credentials;
 use courier_sysv_core::Errno;
 use courier_sysv_core::ipc::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE, Id, Key, Permissions};
 use courier_sysv_core::shm::{
     Attachment, PAGE_SIZE, SHM_DEST, SHM_EXEC, SHM_LOCKED, SHM_RDONLY, SHMALL, SHMMAX,
     SegmentStatus, SharedMemory,
 };
+use model::{EVERYONE, Who, allowed, controls, who};
 use proptest::prelude::*;
 
-/// Who makes a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Who {
-    Root,
-    Owner,
-    Other,
-    Member,
-}
-
-const EVERYONE: [Who; 4] = [Who::Root, Who::Owner, Who::Other, Who::Member];
-
-impl Who {
-    const fn credentials(self) -> Credentials {
-        match self {
-            Who::Root => Credentials { pid: 1, uid: 0, euid: 0, gid: 0, egid: 0 },
-            Who::Owner => Credentials { pid: 10, uid: 1000, euid: 1000, gid: 100, egid: 100 },
-            Who::Other => Credentials { pid: 11, uid: 1001, euid: 1001, gid: 101, egid: 101 },
-            Who::Member => Credentials { pid: 12, uid: 1002, euid: 1002, gid: 100, egid: 100 },
-        }
-    }
-}
+mod model;
 
 #[derive(Clone, Debug)]
 enum Operation {
@@ -70,28 +50,6 @@ struct Model {
     ids: Vec<Id>,
     /// Attachments by (pid, id).
     attachments: BTreeMap<(u32, Id), u64>,
-}
-
-/// `ipcperms`: `requested` in any of the three positions.
-fn allowed(permissions: &Permissions, who: Who, requested: u32) -> bool {
-    let credentials = who.credentials();
-    if credentials.euid == 0 {
-        return true;
-    }
-    let granted = if credentials.euid == permissions.uid || credentials.euid == permissions.cuid {
-        permissions.mode >> 6
-    } else if credentials.egid == permissions.gid || credentials.egid == permissions.cgid {
-        permissions.mode >> 3
-    } else {
-        permissions.mode
-    } & 0o7;
-    let requested = (requested | requested >> 3 | requested >> 6) & 0o7;
-    requested & !granted == 0
-}
-
-fn controls(permissions: &Permissions, who: Who) -> bool {
-    let euid = who.credentials().euid;
-    euid == 0 || euid == permissions.uid || euid == permissions.cuid
 }
 
 impl Model {
@@ -413,16 +371,6 @@ fn compare(operations: &[Operation]) -> Result<(), TestCaseError> {
     prop_assert!(core.is_empty());
     prop_assert_eq!(created, destroyed);
     Ok(())
-}
-
-fn who() -> impl Strategy<Value = Who> {
-    prop_oneof![
-        Just(Who::Root),
-        Just(Who::Owner),
-        Just(Who::Owner),
-        Just(Who::Other),
-        Just(Who::Member)
-    ]
 }
 
 fn operation() -> impl Strategy<Value = Operation> {
