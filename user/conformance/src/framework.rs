@@ -19,10 +19,10 @@ use core::time::Duration;
 
 pub use courier_test_support::{
     CHILD_TIMEOUT, Check, become_user, describe, ensure, equals, errno_name, eventually,
-    fails_with, outcome_code, pause_briefly, signal_name, sleep, sleep_forever, step,
+    fails_with, kill_and_reap, outcome_code, pause_briefly, signal_name, sleep, sleep_forever,
+    step,
 };
 use libsys::Errno;
-use libsys::abi::signal::SIGKILL;
 use libsys::proc::{self, FileAction, Pid, SpawnAttributes, WNOHANG};
 use libsys::time;
 
@@ -140,8 +140,7 @@ impl Child {
 impl Drop for Child {
     fn drop(&mut self) {
         if !self.reaped {
-            let _ = proc::kill(self.pid, SIGKILL);
-            let _ = proc::waitpid(self.pid, 0);
+            kill_and_reap(self.pid);
         }
     }
 }

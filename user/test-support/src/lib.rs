@@ -36,7 +36,7 @@ pub mod sysv_objects;
 pub mod timing;
 
 pub use check::{Check, ensure, equals, fails_with, step};
-pub use process::{become_user, sleep_forever, tell_ready};
+pub use process::{become_user, kill_and_reap, sleep_forever, tell_ready};
 pub use signal_log::{SignalLog, set_of};
 pub use status::{describe, errno_name, outcome_code, signal_name};
 pub use timing::{CHILD_TIMEOUT, eventually, pause_briefly, read_byte_within, sleep};

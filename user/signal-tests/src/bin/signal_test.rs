@@ -40,8 +40,8 @@ use core::time::Duration;
 
 use courier_test_support::strerror::{fails_with, step, write_all};
 use courier_test_support::{
-    CHILD_TIMEOUT, Check, SignalLog, ensure, pause_briefly, read_byte_within, set_of, signal_name,
-    sleep,
+    CHILD_TIMEOUT, Check, SignalLog, ensure, kill_and_reap, pause_briefly, read_byte_within,
+    set_of, signal_name, sleep,
 };
 use libsys::abi::io::{F_GETFL, O_NONBLOCK, O_WRONLY};
 use libsys::abi::signal::{
@@ -411,17 +411,8 @@ impl Child {
 
 impl Drop for Child {
     fn drop(&mut self) {
-        if self.reaped {
-            return;
-        }
-        let _ = proc::kill(self.pid, SIGKILL);
-        let deadline = time::monotonic() + CHILD_TIMEOUT;
-        while time::monotonic() < deadline {
-            match proc::waitpid(self.pid, proc::WNOHANG) {
-                Ok((pid, _)) if pid == self.pid => return,
-                Ok(_) | Err(Errno::Eintr) => pause_briefly(),
-                Err(_) => return,
-            }
+        if !self.reaped {
+            kill_and_reap(self.pid);
         }
     }
 }

@@ -58,7 +58,7 @@ use courier_test_support::sysv_objects::{
     WAITING_FOR_ZERO, empty_status, operation, remove_all_under,
 };
 use courier_test_support::{
-    CHILD_TIMEOUT, Check, describe, ensure, errno_name, fails_with, pause_briefly,
+    CHILD_TIMEOUT, Check, describe, ensure, errno_name, fails_with, kill_and_reap, pause_briefly,
     read_byte_within, signal_name, sleep, step,
 };
 use libsys::abi::io::O_NONBLOCK;
@@ -337,17 +337,8 @@ fn describe_child_status(status: i32) -> String {
 
 impl Drop for Child {
     fn drop(&mut self) {
-        if self.reaped {
-            return;
-        }
-        let _ = proc::kill(self.pid, SIGKILL);
-        let deadline = time::monotonic() + CHILD_TIMEOUT;
-        while time::monotonic() < deadline {
-            match proc::waitpid(self.pid, proc::WNOHANG) {
-                Ok((pid, _)) if pid == self.pid => return,
-                Ok(_) | Err(Errno::Eintr) => pause_briefly(),
-                Err(_) => return,
-            }
+        if !self.reaped {
+            kill_and_reap(self.pid);
         }
     }
 }
