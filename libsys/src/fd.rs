@@ -17,7 +17,7 @@ use courier_abi::io::{
     F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETPIPE_SZ,
     FD_CLOEXEC, IoRequest, O_ACCMODE, O_CHANGEABLE, O_RDONLY, O_RDWR, O_WRONLY, OPEN_MAX,
 };
-use courier_abi::ipc::{LEASE_READ, LEASE_WRITE, Lease, MessageDescriptor};
+use courier_abi::ipc::{Lease, MessageDescriptor};
 use courier_abi::{Errno, Handle, Syscall};
 
 use crate::arch;
@@ -145,12 +145,7 @@ pub fn read(fd: Fd, buffer: &mut [u8]) -> Result<usize, Errno> {
             read_console(buffer, status & courier_abi::io::O_NONBLOCK != 0)
         }
         Target::Server { reference } => {
-            let lease = Lease {
-                address: buffer.as_mut_ptr() as u64,
-                length: buffer.len() as u64,
-                rights: LEASE_WRITE,
-                reserved: 0,
-            };
+            let lease = crate::ipc::lend_for_writing(buffer);
             loop {
                 crate::signal::begin_call();
                 match io_call(reference, IoRequest::Read, Some(lease)) {
@@ -212,12 +207,7 @@ fn write_server(reference: Handle, bytes: &[u8]) -> Result<usize, Errno> {
     let mut done = 0;
     loop {
         let rest = &bytes[done..];
-        let lease = Lease {
-            address: rest.as_ptr() as u64,
-            length: rest.len() as u64,
-            rights: LEASE_READ,
-            reserved: 0,
-        };
+        let lease = crate::ipc::lend(rest);
         crate::signal::begin_call();
         match io_call(reference, IoRequest::Write, Some(lease)) {
             Ok(count) => {

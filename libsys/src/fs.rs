@@ -15,7 +15,7 @@ use courier_abi::fs::{
     DIRECTORY_ENTRY_HEADER, FileStat, FsRequest, NAME_MAX, OPENED_FIFO, OPENED_FILE, PATH_MAX,
 };
 use courier_abi::io::{IoRequest, O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
-use courier_abi::ipc::{LEASE_READ, LEASE_WRITE, Lease, MessageDescriptor};
+use courier_abi::ipc::{Lease, MessageDescriptor};
 use courier_abi::memory::{MAP_READ, MAP_WRITE};
 use courier_abi::pipe::PipeRequest;
 use courier_abi::service::SERVICE_TMPFS;
@@ -52,24 +52,6 @@ fn check_path(path: &str) -> Result<(), Errno> {
     Ok(())
 }
 
-fn lease(bytes: &[u8]) -> Lease {
-    Lease {
-        address: bytes.as_ptr() as u64,
-        length: bytes.len() as u64,
-        rights: LEASE_READ,
-        reserved: 0,
-    }
-}
-
-fn lease_mut(bytes: &mut [u8]) -> Lease {
-    Lease {
-        address: bytes.as_mut_ptr() as u64,
-        length: bytes.len() as u64,
-        rights: LEASE_WRITE,
-        reserved: 0,
-    }
-}
-
 /// Sends a path request to the file system server; the answer's words and the handle it
 /// carries, if any.
 fn path_call(request: FsRequest, leases: &[Lease]) -> Result<([u64; 4], Option<Handle>), Errno> {
@@ -100,7 +82,7 @@ fn path_call(request: FsRequest, leases: &[Lease]) -> Result<([u64; 4], Option<H
 pub fn open(path: &str, flags: u64, mode: u32) -> Result<Fd, Errno> {
     check_path(path)?;
     let request = FsRequest::Open { flags: flags & !O_CLOEXEC, mode: created_mode(mode) };
-    let (words, handle) = path_call(request, &[lease(path.as_bytes())])?;
+    let (words, handle) = path_call(request, &[crate::ipc::lend(path.as_bytes())])?;
     let handle = handle.ok_or(Errno::Eio)?;
     let reference = match words[0] {
         OPENED_FILE => handle,
@@ -149,19 +131,23 @@ pub fn creat(path: &str, mode: u32) -> Result<Fd, Errno> {
 pub fn stat(path: &str) -> Result<FileStat, Errno> {
     check_path(path)?;
     let mut bytes = [0u8; FileStat::SIZE];
-    path_call(FsRequest::Stat, &[lease(path.as_bytes()), lease_mut(&mut bytes)])?;
+    path_call(
+        FsRequest::Stat,
+        &[crate::ipc::lend(path.as_bytes()), crate::ipc::lend_for_writing(&mut bytes)],
+    )?;
     Ok(FileStat::from_bytes(&bytes))
 }
 
 fn simple(request: FsRequest, path: &str) -> Result<(), Errno> {
     check_path(path)?;
-    path_call(request, &[lease(path.as_bytes())]).map(|_| ())
+    path_call(request, &[crate::ipc::lend(path.as_bytes())]).map(|_| ())
 }
 
 fn two_paths(request: FsRequest, first: &str, second: &str) -> Result<(), Errno> {
     check_path(first)?;
     check_path(second)?;
-    path_call(request, &[lease(first.as_bytes()), lease(second.as_bytes())]).map(|_| ())
+    path_call(request, &[crate::ipc::lend(first.as_bytes()), crate::ipc::lend(second.as_bytes())])
+        .map(|_| ())
 }
 
 /// `mkdir(path, mode)`.
@@ -284,7 +270,7 @@ pub fn ftruncate(descriptor: Fd, length: i64) -> Result<(), Errno> {
 /// `EBADF`.
 pub fn fstat(descriptor: Fd) -> Result<FileStat, Errno> {
     let mut bytes = [0u8; FileStat::SIZE];
-    file_call(descriptor, IoRequest::Stat, &[lease_mut(&mut bytes)])?;
+    file_call(descriptor, IoRequest::Stat, &[crate::ipc::lend_for_writing(&mut bytes)])?;
     Ok(FileStat::from_bytes(&bytes))
 }
 
@@ -306,7 +292,11 @@ pub struct DirectoryEntry {
 /// `EBADF`, `ENOTDIR`.
 pub fn read_directory(descriptor: Fd) -> Result<Option<DirectoryEntry>, Errno> {
     let mut bytes = [0u8; DIRECTORY_ENTRY_HEADER + NAME_MAX];
-    let (words, _) = file_call(descriptor, IoRequest::ReadDirectory, &[lease_mut(&mut bytes)])?;
+    let (words, _) = file_call(
+        descriptor,
+        IoRequest::ReadDirectory,
+        &[crate::ipc::lend_for_writing(&mut bytes)],
+    )?;
     if words[0] == 0 {
         return Ok(None);
     }

@@ -382,6 +382,16 @@ pub fn lend(buffer: &[u8]) -> Lease {
     }
 }
 
+/// A lease lending `buffer` for writing only by the server (what a read fills).
+pub fn lend_for_writing(buffer: &mut [u8]) -> Lease {
+    Lease {
+        address: buffer.as_mut_ptr() as u64,
+        length: buffer.len() as u64,
+        rights: LEASE_WRITE,
+        reserved: 0,
+    }
+}
+
 /// A lease lending `buffer` for writing (and reading) by the server.
 pub fn lend_mut(buffer: &mut [u8]) -> Lease {
     Lease {

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use courier_abi::ipc::MESSAGE_WORDS;
-use courier_abi::ipc::{LEASE_READ, Lease, MessageDescriptor, TRANSFER_COPY};
+use courier_abi::ipc::{MessageDescriptor, TRANSFER_COPY};
 use courier_abi::memory::{MAP_READ, MAP_WRITE};
 use courier_abi::proc::{ProcRequest, SPAWN_SET_PROCESS_GROUP, SPAWN_SET_SESSION, WAIT_NO_HANG};
 use courier_abi::start::{
@@ -136,12 +136,7 @@ pub fn spawn(
     .to_message();
     descriptor.label = label;
     descriptor.words = words;
-    descriptor.leases[0] = Lease {
-        address: image.as_ptr() as u64,
-        length: image.len() as u64,
-        rights: LEASE_READ,
-        reserved: 0,
-    };
+    descriptor.leases[0] = crate::ipc::lend(image.as_bytes());
     descriptor.lease_count = 1;
     // A copy, not a move: a call a signal hands back undelivered is sent again, and the
     // block must still be there for it.

@@ -12,7 +12,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use courier_abi::ipc::{LEASE_READ, LEASE_WRITE, Lease, MessageDescriptor};
+use courier_abi::ipc::{Lease, MessageDescriptor};
 use courier_abi::memory::{MAP_FIXED, MAP_READ, MAP_WRITE};
 use courier_abi::service::SERVICE_SYSTEM_V;
 pub use courier_abi::sysv::*;
@@ -96,33 +96,6 @@ fn blocking_call(
     }
 }
 
-fn read_lease(bytes: &[u8]) -> Lease {
-    Lease {
-        address: bytes.as_ptr() as u64,
-        length: bytes.len() as u64,
-        rights: LEASE_READ,
-        reserved: 0,
-    }
-}
-
-fn write_lease(bytes: &mut [u8]) -> Lease {
-    Lease {
-        address: bytes.as_mut_ptr() as u64,
-        length: bytes.len() as u64,
-        rights: LEASE_WRITE,
-        reserved: 0,
-    }
-}
-
-fn read_write_lease(bytes: &mut [u8]) -> Lease {
-    Lease {
-        address: bytes.as_mut_ptr() as u64,
-        length: bytes.len() as u64,
-        rights: LEASE_READ | LEASE_WRITE,
-        reserved: 0,
-    }
-}
-
 /// The server must read this process's credentials again (after `setuid`/`setgid`).
 pub(crate) fn credentials_changed() {
     if SESSION.lock().is_some() {
@@ -150,7 +123,7 @@ pub type Status = [u64; STATUS_WORDS];
 
 fn control(request: SystemVRequest, status: &mut Status) -> Result<i64, Errno> {
     let mut bytes = status_to_bytes(status);
-    let (words, _) = call(request, Some(read_write_lease(&mut bytes)))?;
+    let (words, _) = call(request, Some(crate::ipc::lend_mut(&mut bytes)))?;
     *status = status_from_bytes(&bytes);
     Ok(words[0] as i64)
 }
@@ -181,7 +154,7 @@ pub fn msgsnd(id: i32, message_type: i64, body: &[u8], flags: i32) -> Result<(),
         return blocking_call(request, None).map(|_| ());
     }
     let request = SystemVRequest::MessageSend { id, message_type, flags, inline: 0 };
-    blocking_call(request, Some(read_lease(body))).map(|_| ())
+    blocking_call(request, Some(crate::ipc::lend(body))).map(|_| ())
 }
 
 /// `msgrcv(id, buffer, message_type, flags)`: returns the bytes received and the
@@ -210,7 +183,7 @@ pub fn msgrcv(
         buffer[..length].copy_from_slice(&body[..length]);
         return Ok((length, words[1] as i64));
     }
-    let lease = write_lease(buffer);
+    let lease = crate::ipc::lend_for_writing(buffer);
     blocking_call(SystemVRequest::MessageReceive { id, message_type, flags }, Some(lease))
         .map(|words| (words[0] as usize, words[1] as i64))
 }
@@ -285,7 +258,7 @@ pub fn semtimedop(
         // One operation (the usual P or V) travels in the message, with no lease.
         let (inline, lease) = match operations {
             [single] => (inline_operation(single.number, single.operation, single.flags), None),
-            _ => (0, Some(read_lease(&bytes))),
+            _ => (0, Some(crate::ipc::lend(&bytes))),
         };
         let request = SystemVRequest::SemaphoreOperate {
             id,
@@ -332,7 +305,7 @@ pub fn semctl_status(id: i32, command: i32, status: &mut Status) -> Result<i64, 
 /// As [`semctl`].
 pub fn semctl_values(id: i32, command: i32, values: &mut [u16]) -> Result<i64, Errno> {
     let mut bytes: Vec<u8> = values.iter().flat_map(|value| value.to_le_bytes()).collect();
-    let lease = read_write_lease(&mut bytes);
+    let lease = crate::ipc::lend_mut(&mut bytes);
     let (words, _) =
         call(SystemVRequest::SemaphoreControl { id, number: 0, command, value: 0 }, Some(lease))?;
     for (value, chunk) in values.iter_mut().zip(bytes.as_chunks::<2>().0) {
