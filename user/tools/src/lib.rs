@@ -19,6 +19,28 @@ pub fn arguments() -> Vec<&'static str> {
     libsys::env::args().skip(1).collect()
 }
 
+/// Applies `operation` to each of `paths`, printing `program: path: error` for each
+/// failure; the exit status: 0, 1 if any failed, 2 (with `usage`) when there is no path.
+pub fn for_each_path(
+    program: &str,
+    usage: &str,
+    paths: &[&str],
+    mut operation: impl FnMut(&str) -> Result<(), libsys::Errno>,
+) -> i32 {
+    if paths.is_empty() {
+        libsys::eprintln!("usage: {usage}");
+        return 2;
+    }
+    let mut code = 0;
+    for &path in paths {
+        if let Err(error) = operation(path) {
+            libsys::eprintln!("{program}: {path}: {error}");
+            code = 1;
+        }
+    }
+    code
+}
+
 /// A signal from `TERM`, `SIGTERM` or `15`.
 pub fn parse_signal(text: &str) -> Option<u32> {
     if let Ok(number) = text.parse::<u32>() {

@@ -4,23 +4,11 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use courier_tools::arguments;
-use libsys::{eprintln, fs};
+use courier_tools::{arguments, for_each_path};
+use libsys::fs;
 
 libsys::main!(main);
 
 fn main() -> i32 {
-    let paths = arguments();
-    if paths.is_empty() {
-        eprintln!("usage: mkdir path ...");
-        return 2;
-    }
-    let mut code = 0;
-    for path in paths {
-        if let Err(error) = fs::mkdir(path, 0o777) {
-            eprintln!("mkdir: {path}: {error}");
-            code = 1;
-        }
-    }
-    code
+    for_each_path("mkdir", "mkdir path ...", &arguments(), |path| fs::mkdir(path, 0o777))
 }

@@ -4,8 +4,8 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use courier_tools::arguments;
-use libsys::{eprintln, fs};
+use courier_tools::{arguments, for_each_path};
+use libsys::fs;
 
 libsys::main!(main);
 
@@ -22,16 +22,5 @@ fn main() -> i32 {
     if directories {
         paths.remove(0);
     }
-    if paths.is_empty() {
-        eprintln!("usage: rm path ...");
-        return 2;
-    }
-    let mut code = 0;
-    for path in paths {
-        if let Err(error) = remove(path, directories) {
-            eprintln!("rm: {path}: {error}");
-            code = 1;
-        }
-    }
-    code
+    for_each_path("rm", "rm [-d] path ...", &paths, |path| remove(path, directories))
 }
