@@ -447,3 +447,12 @@ fn moves_handles(descriptor: &MessageDescriptor) -> bool {
         .iter()
         .any(|transfer| transfer.mode == courier_abi::ipc::TRANSFER_MOVE)
 }
+
+/// Closes the handles a received message carried, for a server that takes none (a
+/// client cannot make it hold them).
+pub fn close_received_handles(descriptor: &ReceiveDescriptor) {
+    let count = (descriptor.handle_count as usize).min(descriptor.handles.len());
+    for &handle in &descriptor.handles[..count] {
+        let _ = crate::handle::close(handle);
+    }
+}

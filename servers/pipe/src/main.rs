@@ -133,12 +133,9 @@ fn main() -> Result<(), Errno> {
         match received.kind {
             ReceivedKind::Message => {
                 let extended = received.flags & RECEIVED_EXTENDED != 0;
-                // Handles sent to the pipe server are not used: close them.
                 if extended {
-                    let count = (descriptor.handle_count as usize).min(descriptor.handles.len());
-                    for &handle in &descriptor.handles[..count] {
-                        let _ = libsys::handle::close(handle);
-                    }
+                    // Handles sent to the pipe server are not used: close them.
+                    libsys::ipc::close_received_handles(&descriptor);
                 }
                 let lease_length = if extended && descriptor.lease_count > 0 {
                     descriptor.leases[0].length as usize

@@ -202,10 +202,7 @@ fn main() -> Result<(), Errno> {
                 let extended = received.flags & RECEIVED_EXTENDED != 0;
                 if extended {
                     // Handles sent to sysv are not used: close them.
-                    let count = (descriptor.handle_count as usize).min(descriptor.handles.len());
-                    for &handle in &descriptor.handles[..count] {
-                        let _ = libsys::handle::close(handle);
-                    }
+                    libsys::ipc::close_received_handles(&descriptor);
                 }
                 let lease = (extended && descriptor.lease_count > 0)
                     .then(|| descriptor.leases[0].length as usize);

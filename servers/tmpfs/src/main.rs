@@ -312,10 +312,7 @@ fn main() -> Result<(), Errno> {
                 let extended = received.flags & RECEIVED_EXTENDED != 0;
                 if extended {
                     // Handles sent to tmpfs are not used: close them.
-                    let count = (descriptor.handle_count as usize).min(descriptor.handles.len());
-                    for &handle in &descriptor.handles[..count] {
-                        let _ = libsys::handle::close(handle);
-                    }
+                    libsys::ipc::close_received_handles(&descriptor);
                 }
                 let leases: Vec<usize> = if extended {
                     let count = (descriptor.lease_count as usize).min(descriptor.leases.len());
